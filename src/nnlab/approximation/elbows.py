@@ -1,0 +1,277 @@
+"""Shallow ReLU networks as sums of elbows, batched over many widths and seeds.
+
+A one-hidden-layer ReLU network on a scalar input is a constant plus a sum of elbows,
+
+    f(x) = c + sum_j a_j ReLU(w_j x + b_j),
+
+where elbow ``j`` is flat on one side of its breakpoint ``beta_j = -b_j / w_j`` and has slope
+``a_j w_j`` on the other. :class:`ElbowNet` holds ``M`` such networks of possibly different
+widths as one batched model (units beyond a member's width are masked), so a sweep over widths
+and seeds trains as one model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from ..training import History, train
+from ..validation import check_choice, check_int, check_real
+
+__all__ = ["ElbowNet", "interpolant", "fit_elbow_nets", "elbow_status", "mse_per_member", "distance_to_nearest"]
+
+INITS = ("standard", "uniform")
+
+
+def _interval(lo: float, hi: float) -> tuple[float, float]:
+    lo = check_real("lo", lo)
+    hi = check_real("hi", hi)
+    if not lo < hi:
+        raise ValueError(f"lo must be smaller than hi, got lo={lo}, hi={hi}")
+    return lo, hi
+
+
+class ElbowNet(nn.Module):
+    """``M`` one-hidden-layer ReLU networks on a scalar input, as one batched model.
+
+    Args:
+        widths: the width (number of elbows) of each of the ``M`` members, each >= 1.
+        init: ``"standard"`` is PyTorch's default for ``Linear(1, H)`` then ``Linear(H, 1)``
+            (w, b ~ U(-1, 1); a, c ~ U(-1/sqrt(H), 1/sqrt(H))); ``"uniform"`` puts the
+            breakpoints uniformly in ``[lo, hi]`` with w = +-1 at random and the same a, c.
+        lo, hi: the input interval, used by ``init="uniform"``.
+        generator: CPU generator for the initial weights.
+        dtype: parameter dtype.
+
+    Parameters ``w, b, a`` have shape ``[M, H]`` with ``H = max(widths)``, ``c`` has shape
+    ``[M]``; ``mask[m, j] = 1`` for the units member ``m`` really has. ``forward(x)`` maps
+    ``x: [N]`` to ``[M, N]``.
+    """
+
+    def __init__(
+        self,
+        widths: Sequence[int],
+        init: str = "standard",
+        lo: float = -1.0,
+        hi: float = 1.0,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+    ):
+        super().__init__()
+        widths = [check_int("widths[i]", w, minimum=1) for w in _as_list("widths", widths)]
+        check_choice("init", init, INITS)
+        lo, hi = _interval(lo, hi)
+        M, H = len(widths), max(widths)
+        mask = (torch.arange(H)[None, :] < torch.tensor(widths)[:, None]).to(dtype)
+        u = lambda *shape: 2 * torch.rand(*shape, generator=generator, dtype=dtype) - 1  # noqa: E731
+        scale = 1 / torch.tensor(widths, dtype=dtype).sqrt()[:, None]
+        if init == "standard":
+            w, b = u(M, H), u(M, H)
+        else:
+            w = torch.where(torch.rand(M, H, generator=generator) < 0.5, -1.0, 1.0).to(dtype)
+            beta = lo + (hi - lo) * torch.rand(M, H, generator=generator, dtype=dtype)
+            b = -w * beta
+        a, c = u(M, H) * scale, u(M, 1)[:, 0] * scale[:, 0]
+        self.widths = widths
+        self.w, self.b = nn.Parameter(w * mask), nn.Parameter(b * mask)
+        self.a, self.c = nn.Parameter(a * mask), nn.Parameter(c)
+        self.register_buffer("mask", mask)
+
+    @classmethod
+    def from_elbows(
+        cls, w: torch.Tensor, b: torch.Tensor, a: torch.Tensor, c: torch.Tensor,
+        widths: Sequence[int] | None = None,
+    ) -> ElbowNet:
+        """A network with the given parameters: ``w, b, a`` of shape ``[M, H]``, ``c`` of shape ``[M]``.
+
+        ``widths`` (default: all ``H``) masks the units beyond each member's width.
+        """
+        if w.ndim != 2 or not (w.shape == b.shape == a.shape) or c.shape != w.shape[:1]:
+            raise ValueError(
+                "w, b, a must share a shape [M, H] and c must have shape [M], got "
+                f"{tuple(w.shape)}, {tuple(b.shape)}, {tuple(a.shape)}, {tuple(c.shape)}"
+            )
+        M, H = w.shape
+        net = cls([H] * M, dtype=w.dtype)
+        if widths is not None:
+            widths = [check_int("widths[i]", k, minimum=1, maximum=H) for k in _as_list("widths", widths)]
+            if len(widths) != M:
+                raise ValueError(f"widths must have one entry per member ({M}), got {len(widths)}")
+            net.widths = widths
+            net.mask.copy_((torch.arange(H)[None, :] < torch.tensor(widths)[:, None]).to(w.dtype))
+        with torch.no_grad():
+            for p, v in zip((net.w, net.b, net.a), (w, b, a)):
+                p.copy_(v * net.mask)
+            net.c.copy_(c)
+        return net
+
+    def elbows(self, x: torch.Tensor) -> torch.Tensor:
+        """Each unit's contribution ``a_j ReLU(w_j x + b_j)``: ``[M, H, N]`` for ``x: [N]``."""
+        x = _as_inputs(x, self.w)
+        h = torch.relu(self.w[:, :, None] * x + self.b[:, :, None])
+        return (self.a * self.mask)[:, :, None] * h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``f(x) = c + sum_j a_j ReLU(w_j x + b_j)`` for every member: ``[M, N]``.
+
+        Only real (unmasked) units are computed: they are gathered into one flat list and
+        their contributions summed per member with ``index_add``, so a sweep of widths
+        1..64 costs the sum of the widths, not ``M * max(widths)``.
+        """
+        x = _as_inputs(x, self.w)[0, 0]
+        m, j = self._units()
+        h = torch.relu(self.w[m, j, None] * x + self.b[m, j, None])
+        out = torch.zeros(len(self.widths), x.shape[0], dtype=h.dtype, device=h.device)
+        return out.index_add(0, m, self.a[m, j, None] * h) + self.c[:, None]
+
+    def _units(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(member, unit) indices of the real units, cached per device and mask version."""
+        key = (self.mask.device, self.mask._version)
+        cache = getattr(self, "_unit_cache", None)
+        if cache is None or cache[0] != key:
+            m, j = (self.mask > 0).nonzero(as_tuple=True)
+            self._unit_cache = (key, m, j)
+        return self._unit_cache[1], self._unit_cache[2]
+
+    def breakpoints(self) -> torch.Tensor:
+        """Breakpoints ``-b_j / w_j``: ``[M, H]``, NaN for masked units and ``w_j = 0``."""
+        w = self.w.detach()
+        beta = -self.b.detach() / torch.where(w == 0, torch.ones_like(w), w)
+        return torch.where((self.mask > 0) & (w != 0), beta, torch.full_like(beta, float("nan")))
+
+    def member(self, i: int) -> nn.Sequential:
+        """Member ``i`` as ``Linear(1, width) -> ReLU -> Linear(width, 1)``."""
+        i = check_int("i", i, minimum=0, maximum=len(self.widths) - 1)
+        k = self.widths[i]
+        first, second = nn.Linear(1, k), nn.Linear(k, 1)
+        with torch.no_grad():
+            first.weight.copy_(self.w[i, :k, None])
+            first.bias.copy_(self.b[i, :k])
+            second.weight.copy_(self.a[i, None, :k])
+            second.bias.copy_(self.c[i, None])
+        return nn.Sequential(first, nn.ReLU(), second).to(self.w.dtype)
+
+
+def _as_list(name: str, values: Sequence[int] | int) -> list:
+    values = [values] if isinstance(values, int) else list(values)
+    if not values:
+        raise ValueError(f"{name} must hold at least one value, got an empty sequence")
+    return values
+
+
+def _as_inputs(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(f"x must have shape [N] or [N, 1] (scalar inputs), got {tuple(x.shape)}")
+    return x.to(like.dtype)[None, None, :]
+
+
+def interpolant(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    pieces: Sequence[int] | int,
+    lo: float = -1.0,
+    hi: float = 1.0,
+    dtype: torch.dtype = torch.float64,
+) -> ElbowNet:
+    """The piecewise-linear interpolant of ``f`` at ``n + 1`` equispaced knots, as elbows.
+
+    On ``[lo, hi]`` with knots ``x_k = lo + k h``, ``h = (hi - lo) / n`` and slopes
+    ``s_k = (f(x_{k+1}) - f(x_k)) / h``, the interpolant is
+
+        f(lo) + s_0 ReLU(x - x_0) + sum_{k=1}^{n-1} (s_k - s_{k-1}) ReLU(x - x_k),
+
+    a network of width ``n``. For smooth ``f`` its sup error is at most ``h^2 max|f''| / 8``,
+    and for ``f = x^2`` exactly ``h^2 / 4``.
+
+    Args:
+        f: vectorized target, tensor ``[N] -> [N]``.
+        pieces: the number of linear pieces ``n`` (one member per entry).
+    """
+    lo, hi = _interval(lo, hi)
+    pieces = [check_int("pieces[i]", n, minimum=1) for n in _as_list("pieces", pieces)]
+    H = max(pieces)
+    w = torch.zeros(len(pieces), H, dtype=dtype)
+    b, a, c = torch.zeros_like(w), torch.zeros_like(w), torch.zeros(len(pieces), dtype=dtype)
+    for m, n in enumerate(pieces):
+        knots = torch.linspace(lo, hi, n + 1, dtype=dtype)
+        values = f(knots).to(dtype)
+        slopes = torch.diff(values) / torch.diff(knots)
+        w[m, :n] = 1.0
+        b[m, :n] = -knots[:-1]
+        a[m, :n] = torch.cat([slopes[:1], torch.diff(slopes)])
+        c[m] = values[0]
+    return ElbowNet.from_elbows(w, b, a, c, widths=pieces)
+
+
+def mse_per_member(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of every member: ``[M]`` (``net(x)`` is ``[M, N]``, ``y`` is ``[N]``)."""
+    return ((net(x) - y) ** 2).mean(dim=-1)
+
+
+def fit_elbow_nets(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    widths: Sequence[int],
+    seeds: int = 1,
+    *,
+    steps: int = 3000,
+    lr: float = 1e-2,
+    init: str = "standard",
+    generator: torch.Generator | None = None,
+    **train_kwargs,
+) -> tuple[ElbowNet, History]:
+    """Fit ``len(widths) * seeds`` elbow networks to ``(x, y)`` by full-batch Adam on the MSE.
+
+    Member ``m`` has width ``widths[m // seeds]`` (all seeds of a width are adjacent). All
+    members train together as one batched :class:`ElbowNet` on the nnlab training loop.
+
+    Returns:
+        ``(net, history)``; ``history.loss`` holds the per-member training MSE.
+    """
+    seeds = check_int("seeds", seeds, minimum=1)
+    widths = [check_int("widths[i]", w, minimum=1) for w in _as_list("widths", widths)]
+    if y.shape != x.reshape(-1).shape:
+        raise ValueError(f"y must have shape [N] matching x, got x {tuple(x.shape)} and y {tuple(y.shape)}")
+    lo, hi = float(x.min()), float(x.max())
+    if not lo < hi:
+        raise ValueError("x must hold at least two distinct points")
+    net = ElbowNet([w for w in widths for _ in range(seeds)], init=init, lo=lo, hi=hi,
+                   generator=generator, dtype=x.dtype).to(x.device)
+    history = train(net, mse_per_member, (x.reshape(-1), y), steps=steps, lr=lr, optimizer="adam",
+                    **train_kwargs)
+    return net, history
+
+
+def elbow_status(net: ElbowNet, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Classify every unit of every member on the inputs ``x``: boolean masks ``[M, H]``.
+
+    - ``dead``: inactive on every input; its gradient is zero, so gradient descent can never
+      bring it back (its breakpoint lies outside the data, facing away).
+    - ``linear``: active on every input; it adds a slope but no kink inside the data.
+    - ``kinked``: its breakpoint lies inside the data: an elbow that shapes the fit.
+
+    Masked units (beyond a member's width) are in no class; ``mask.sum(1)`` counts per member.
+    """
+    # A unit's pre-activation is affine in x, so it is positive on every input iff it is at the
+    # smallest and the largest input, and non-positive on every input iff it is at both.
+    ends = _as_inputs(x, net.w)
+    with torch.no_grad():
+        pre = net.w[:, :, None] * torch.stack([ends.min(), ends.max()]) + net.b[:, :, None]
+        real = net.mask > 0
+        dead = (pre <= 0).all(dim=-1) & real
+        linear = (pre > 0).all(dim=-1) & real
+    return {"dead": dead, "linear": linear, "kinked": real & ~dead & ~linear}
+
+
+def distance_to_nearest(net: ElbowNet, points: torch.Tensor) -> torch.Tensor:
+    """Distance from every unit's breakpoint to the nearest of ``points``: ``[M, H]``.
+
+    ``points`` has shape ``[P]`` (e.g. the training inputs); masked units and units with
+    ``w = 0`` get NaN.
+    """
+    points = _as_inputs(points, net.w)[0, 0]
+    beta = net.breakpoints()
+    return (beta[:, :, None] - points).abs().amin(dim=-1)

@@ -1,0 +1,129 @@
+"""Exact linear pieces of a scalar-input ReLU network, from its activation patterns.
+
+On an interval where no ReLU changes state, a ReLU network is affine. Walking through the
+layers, we keep a partition of ``[lo, hi]`` into intervals together with the affine map
+``x -> a x + c`` (one per unit) that the current layer computes there. A ReLU layer splits an
+interval wherever one of its pre-activations ``a_i x + c_i`` crosses zero, and zeroes the
+inactive units on each part. At the output, adjacent intervals with the same slope are the
+same affine function (the network is continuous) and are merged. No grid is sampled: the
+breakpoints are the exact zero crossings, computed in float64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from torch import nn
+
+from ..validation import check_real
+
+__all__ = ["Piece", "activation_regions", "linear_pieces", "count_linear_pieces"]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A maximal interval ``[start, end]`` on which the network equals ``slope * x + intercept``."""
+
+    start: float
+    end: float
+    slope: float
+    intercept: float
+
+
+def _layers(model: nn.Module) -> list[nn.Module]:
+    layers = list(model) if isinstance(model, nn.Sequential) else [model]
+    flat: list[nn.Module] = []
+    for layer in layers:
+        if isinstance(layer, nn.Sequential):
+            flat.extend(_layers(layer))
+        elif isinstance(layer, (nn.Linear, nn.ReLU, nn.Identity)):
+            flat.append(layer)
+        else:
+            raise ValueError(
+                "model must be an nn.Sequential of nn.Linear, nn.ReLU and nn.Identity layers, "
+                f"got a {type(layer).__name__}"
+            )
+    linears = [m for m in flat if isinstance(m, nn.Linear)]
+    if not linears or linears[0].in_features != 1 or linears[-1].out_features != 1:
+        raise ValueError("model must map a scalar input to a scalar output (Linear(1, .) ... Linear(., 1))")
+    return flat
+
+
+def _split_relu(start: float, end: float, a: np.ndarray, c: np.ndarray, tol: float) -> list:
+    """Split ``[start, end]`` at the zero crossings of ``a x + c`` and apply the ReLU on each part."""
+    moving = np.abs(a) > 0
+    roots = -c[moving] / a[moving]
+    roots = np.sort(roots[(roots > start + tol) & (roots < end - tol)])
+    if roots.size:
+        keep = np.concatenate([[True], np.diff(roots) > tol])
+        roots = roots[keep]
+    edges = np.concatenate([[start], roots, [end]])
+    parts = []
+    for s, e in zip(edges[:-1], edges[1:]):
+        on = (a * (0.5 * (s + e)) + c) > 0
+        parts.append((s, e, a * on, c * on))
+    return parts
+
+
+def _regions(model: nn.Module, lo: float, hi: float, tol: float) -> list:
+    lo = check_real("lo", lo)
+    hi = check_real("hi", hi)
+    if not lo < hi:
+        raise ValueError(f"lo must be smaller than hi, got lo={lo}, hi={hi}")
+    layers = _layers(model)
+    eps = tol * (hi - lo)
+    parts = [(lo, hi, np.ones(1), np.zeros(1))]
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            W = layer.weight.detach().double().cpu().numpy()
+            b = np.zeros(W.shape[0]) if layer.bias is None else layer.bias.detach().double().cpu().numpy()
+            parts = [(s, e, W @ a, W @ c + b) for s, e, a, c in parts]
+        elif isinstance(layer, nn.ReLU):
+            parts = [q for s, e, a, c in parts for q in _split_relu(s, e, a, c, eps)]
+    return parts
+
+
+def activation_regions(model: nn.Module, lo: float, hi: float, tol: float = 1e-12) -> list[tuple[float, float]]:
+    """The intervals of ``[lo, hi]`` on which no ReLU of ``model`` changes state, in order.
+
+    Neighbouring regions may carry the same affine function (see :func:`linear_pieces`, which
+    merges them); on each region every derivative ``df/dtheta`` is affine in ``x``.
+    """
+    return [(float(s), float(e)) for s, e, _, _ in _regions(model, lo, hi, tol)]
+
+
+def linear_pieces(model: nn.Module, lo: float, hi: float, tol: float = 1e-12) -> list[Piece]:
+    """The maximal affine pieces of a scalar-input, scalar-output ReLU network on ``[lo, hi]``.
+
+    Args:
+        model: an ``nn.Sequential`` of ``nn.Linear`` / ``nn.ReLU`` / ``nn.Identity`` layers with
+            one input and one output.
+        lo, hi: the interval, ``lo < hi``.
+        tol: crossings closer than ``tol * (hi - lo)`` to each other or to an end are merged;
+            slopes that agree to ``1e-9`` (relative) are the same piece.
+
+    Returns:
+        The pieces in increasing order of ``x``; they tile ``[lo, hi]``.
+    """
+    parts = _regions(model, lo, hi, tol)
+    return _merge([Piece(float(s), float(e), float(a[0]), float(c[0])) for s, e, a, c in parts])
+
+
+def _merge(pieces: list[Piece]) -> list[Piece]:
+    merged = [pieces[0]]
+    for p in pieces[1:]:
+        q = merged[-1]
+        if abs(p.slope - q.slope) <= 1e-9 * max(1.0, abs(p.slope), abs(q.slope)):
+            merged[-1] = Piece(q.start, p.end, q.slope, q.intercept)
+        else:
+            merged.append(p)
+    return merged
+
+
+def count_linear_pieces(model: nn.Module, lo: float, hi: float) -> int:
+    """Number of maximal affine pieces of a scalar-input ReLU network on ``[lo, hi]`` (exact).
+
+    See :func:`linear_pieces`; e.g. ``count_linear_pieces(sawtooth(k), 0, 1) == 2**k``.
+    """
+    return len(linear_pieces(model, lo, hi))

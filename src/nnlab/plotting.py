@@ -1,0 +1,183 @@
+"""One figure style, small figure helpers, and ``explore``: a static figure plus live sliders.
+
+``explore(fn, **sliders)`` draws ``fn`` at its default arguments as an ordinary image (so the
+static website shows it) and, when a live Jupyter kernel is present (Binder, Colab, a lecture),
+adds ipywidgets controls below it; moving a control redraws the same image in place.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from .scaling import loglog_slope
+
+__all__ = ["use_style", "COLORS", "loglog", "grid", "explore"]
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.figsize": (6.4, 3.6),
+    "figure.facecolor": "white",
+    "figure.constrained_layout.use": True,
+    "axes.prop_cycle": mpl.cycler(color=COLORS),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "image.cmap": "RdBu_r",
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (colour-blind-safe palette, light grid, PNG output)."""
+    mpl.rcParams.update(STYLE)
+
+
+def loglog(ax: Axes, x: ArrayLike, y: ArrayLike, label: str, fit: bool = True, **kwargs: Any) -> float:
+    """Plot ``y`` against ``x`` on log-log axes; with ``fit`` the legend shows the fitted slope.
+
+    Returns:
+        The least-squares log-log slope (see :func:`nnlab.scaling.loglog_slope`), or ``nan``
+        when ``fit`` is false.
+    """
+    slope = loglog_slope(x, y) if fit else float("nan")
+    text = f"{label} (slope {slope:.2f})" if fit else label
+    ax.loglog(x, y, "o-", label=text, **kwargs)
+    return slope
+
+
+# ----------------------------------------------------------------------------------- explore
+
+def explore(fn: Callable[..., Figure], **sliders: Any) -> None:
+    """Show ``fn``'s figure at its default arguments, with live controls when a kernel runs.
+
+    Args:
+        fn: draws and returns a matplotlib ``Figure``; every slider name must be one of its
+            parameters with a default value, which is the value of the static figure.
+        **sliders: one control per parameter: ``(lo, hi)`` or ``(lo, hi, step)`` for an
+            integer or float slider, or a list of allowed values (a selection slider, or a
+            dropdown for strings).
+
+    On the static website the figure is an ordinary PNG. In a live kernel the controls
+    appear below it, and each change redraws the figure in place (``display_id`` update).
+    """
+    defaults = _defaults(fn, sliders)
+    controls = _controls(sliders, defaults)  # validates before any drawing
+    fig = fn(**defaults)
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fn must return a matplotlib Figure, got {type(fig).__name__}")
+    if not _live_kernel():
+        plt.show()
+        return
+    from IPython.display import display
+    from ipywidgets import VBox
+
+    handle = display(fig, display_id=True)
+    plt.close(fig)
+    _wire(fn, controls, handle)
+    display(VBox(list(controls.values())))
+
+
+def _live_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipywidgets
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _defaults(fn: Callable, sliders: dict[str, Any]) -> dict[str, Any]:
+    if not callable(fn):
+        raise ValueError(f"fn must be callable, got {fn!r}")
+    if not sliders:
+        raise ValueError("explore needs at least one slider, e.g. explore(fn, width=(1, 64))")
+    params = inspect.signature(fn).parameters
+    defaults = {}
+    for name in sliders:
+        p = params.get(name)
+        if p is None or p.default is inspect.Parameter.empty:
+            raise ValueError(f"slider {name!r} must name a parameter of fn with a default value")
+        defaults[name] = p.default
+    return defaults
+
+
+def _controls(sliders: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """One ipywidgets control per slider spec, set to the default value."""
+    import ipywidgets as w
+
+    out = {}
+    for name, spec in sliders.items():
+        value = defaults[name]
+        common = {"description": name, "value": value, "continuous_update": False}
+        if isinstance(spec, list):
+            if value not in spec:
+                raise ValueError(f"default {name}={value!r} must be one of the choices {spec}")
+            if all(isinstance(v, str) for v in spec):
+                out[name] = w.Dropdown(options=spec, value=value, description=name)
+            else:
+                out[name] = w.SelectionSlider(options=spec, **common)
+            continue
+        lo, hi, step = _range_spec(name, spec)
+        if not lo <= value <= hi:
+            raise ValueError(f"default {name}={value!r} must lie in the slider range [{lo}, {hi}]")
+        ints = all(isinstance(v, numbers.Integral) for v in (lo, hi, step, value))
+        cls = w.IntSlider if ints else w.FloatSlider
+        out[name] = cls(min=lo, max=hi, step=step, **common)
+    return out
+
+
+def _range_spec(name: str, spec: Any) -> tuple[Any, Any, Any]:
+    if not isinstance(spec, tuple) or len(spec) not in (2, 3) or not all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec
+    ):
+        raise ValueError(
+            f"slider {name!r} must be (lo, hi), (lo, hi, step) or a list of values, got {spec!r}"
+        )
+    lo, hi = spec[0], spec[1]
+    if not lo < hi:
+        raise ValueError(f"slider {name!r} needs lo < hi, got {spec!r}")
+    step = spec[2] if len(spec) == 3 else (1 if all(isinstance(v, numbers.Integral) for v in spec) else (hi - lo) / 100)
+    if step <= 0:
+        raise ValueError(f"slider {name!r} needs a positive step, got {step!r}")
+    return lo, hi, step
+
+
+def _wire(fn: Callable[..., Figure], controls: dict[str, Any], handle: Any) -> None:
+    """Redraw ``fn`` into the display ``handle`` whenever a control changes."""
+
+    def redraw(_change: Any = None) -> None:
+        fig = fn(**{name: c.value for name, c in controls.items()})
+        handle.update(fig)
+        plt.close(fig)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+
+
+def grid(n: int, ncols: int, width: float = 9.6, row_height: float = 2.6,
+         **kwargs: Any) -> tuple[Figure, np.ndarray]:
+    """A figure with ``n`` axes in rows of ``ncols``; unused axes are hidden. Returns ``(fig, axes)``."""
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, row_height * nrows), squeeze=False, **kwargs)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat[:n]

@@ -1,0 +1,105 @@
+"""Seeding, threads, device and the quick/full profile shared by every chapter.
+
+A chapter starts with ``device = nnlab.runtime.setup(seed=0)``. Data and initial weights are
+drawn on the CPU from seeded generators and then moved to ``device``, so one seed means one
+experiment on every machine. ``profile()`` tells whether to run the small (``quick``) or the
+paper-scale (``full``) version of an experiment, and ``sizes(quick=..., full=...)`` picks the
+value for the active profile.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+from .validation import check_int
+
+__all__ = ["setup", "profile", "sizes", "generator", "default_threads", "elapsed"]
+
+PROFILES = ("quick", "full", "auto")
+T = TypeVar("T")
+
+_started: float | None = None
+
+
+def default_threads() -> int:
+    """Number of torch threads used when ``setup`` is not told: ``NNLAB_THREADS`` or half the cores.
+
+    Half, not all: on a 2-core machine whose other core is busy, two torch threads ran about
+    20x slower than one (measured), and nbval / the book build run beside other processes.
+    """
+    env = os.environ.get("NNLAB_THREADS")
+    if env:
+        try:
+            value = int(env)
+        except ValueError:
+            raise ValueError(f"NNLAB_THREADS must be a positive integer, got {env!r}") from None
+        if value < 1:
+            raise ValueError(f"NNLAB_THREADS must be a positive integer, got {env!r}")
+        return value
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+def setup(seed: int = 0, threads: int | None = None) -> torch.device:
+    """Seed python, numpy and torch, fix the thread count and return the device to use.
+
+    Args:
+        seed: non-negative integer seed for ``random``, ``numpy`` and ``torch`` (all devices).
+        threads: torch intra-op threads; ``None`` means :func:`default_threads`.
+
+    Returns:
+        ``cuda`` when a GPU is available, otherwise ``cpu``. Prints nothing.
+
+    It also turns on flush-to-zero for denormal floats (they slowed one training loop ~100x)
+    and starts the clock read by :func:`elapsed`.
+    """
+    global _started
+    seed = check_int("seed", seed, minimum=0)
+    threads = default_threads() if threads is None else check_int("threads", threads, minimum=1)
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002  (seed the legacy global RNG that user code may call)
+    torch.manual_seed(seed)
+    _started = time.perf_counter()
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def elapsed() -> float:
+    """Seconds since the last :func:`setup` call (the chapter's running time)."""
+    if _started is None:
+        raise ValueError("elapsed() needs setup() to have been called first")
+    return time.perf_counter() - _started
+
+
+def profile() -> str:
+    """The active profile, ``"quick"`` or ``"full"``, from the ``NNLAB_PROFILE`` variable.
+
+    ``NNLAB_PROFILE`` may be ``quick``, ``full`` or ``auto``; unset means ``auto``, which is
+    ``full`` when CUDA is available and ``quick`` otherwise. ``make test`` and ``make outputs``
+    set ``quick`` so that stored outputs and nbval agree on any machine.
+    """
+    value = os.environ.get("NNLAB_PROFILE", "auto").strip().lower() or "auto"
+    if value not in PROFILES:
+        raise ValueError(f"NNLAB_PROFILE must be one of {PROFILES}, got {value!r}")
+    if value == "auto":
+        return "full" if torch.cuda.is_available() else "quick"
+    return value
+
+
+def sizes(*, quick: T, full: T) -> T:
+    """Return ``quick`` or ``full`` according to :func:`profile`.
+
+    Example: ``steps = sizes(quick=2_000, full=20_000)``.
+    """
+    return quick if profile() == "quick" else full
+
+
+def generator(seed: int) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded with ``seed`` (draw on the CPU, then move to the device)."""
+    return torch.Generator().manual_seed(check_int("seed", seed, minimum=0))

@@ -1,0 +1,117 @@
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from nnlab import plotting
+
+
+def draw(width=8, scale=1.0, kind="line"):
+    calls.append((width, scale, kind))
+    fig, ax = plt.subplots()
+    ax.plot(np.arange(width) * scale)
+    return fig
+
+
+calls: list = []
+
+
+@pytest.fixture(autouse=True)
+def _reset_calls():
+    calls.clear()
+
+
+def test_use_style_sets_rcparams():
+    plotting.use_style()
+    assert mpl.rcParams["figure.dpi"] == 100
+    assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == plotting.COLORS[0]
+
+
+def test_loglog_reports_fitted_slope():
+    _, ax = plt.subplots()
+    x = np.array([1, 2, 4, 8.0])
+    assert plotting.loglog(ax, x, x**-2, "err") == pytest.approx(-2)
+    assert "slope -2.00" in ax.get_legend_handles_labels()[1][0]
+
+
+def test_explore_without_kernel_draws_defaults_once():
+    plotting.explore(draw, width=(1, 64), scale=(0.5, 2.0), kind=["line", "dots"])
+    assert calls == [(8, 1.0, "line")]
+
+
+def test_controls_match_specs():
+    import ipywidgets as w
+
+    controls = plotting._controls(
+        {"width": (1, 64), "scale": (0.5, 2.0, 0.1), "kind": ["line", "dots"], "n": [1, 2, 4]},
+        {"width": 8, "scale": 1.0, "kind": "line", "n": 2},
+    )
+    assert isinstance(controls["width"], w.IntSlider) and controls["width"].value == 8
+    assert isinstance(controls["scale"], w.FloatSlider) and controls["scale"].step == 0.1
+    assert isinstance(controls["kind"], w.Dropdown)
+    assert isinstance(controls["n"], w.SelectionSlider) and controls["n"].value == 2
+
+
+def test_moving_a_control_redraws_in_place():
+    class Handle:
+        def __init__(self):
+            self.figures = []
+
+        def update(self, fig):
+            self.figures.append(fig)
+
+    handle = Handle()
+    controls = plotting._controls({"width": (1, 64)}, {"width": 8})
+    plotting._wire(lambda width=8: draw(width=width), controls, handle)
+    controls["width"].value = 20
+    assert calls == [(20, 1.0, "line")] and len(handle.figures) == 1
+
+
+@pytest.mark.parametrize("sliders,match", [
+    ({}, "at least one slider"),
+    ({"depth": (1, 4)}, "slider 'depth' must name a parameter"),
+    ({"width": (10, 64)}, "must lie in the slider range"),
+    ({"width": (64, 1)}, "lo < hi"),
+    ({"width": "wide"}, "must be \\(lo, hi\\)"),
+    ({"kind": ["a", "b"]}, "must be one of the choices"),
+    ({"width": (1, 64, -1)}, "positive step"),
+])
+def test_explore_rejects_bad_sliders(sliders, match):
+    with pytest.raises(ValueError, match=match):
+        plotting.explore(draw, **sliders)
+    assert calls == []  # validated before drawing
+
+
+def test_explore_needs_a_figure():
+    with pytest.raises(ValueError, match="must return a matplotlib Figure"):
+        plotting.explore(lambda width=3: None, width=(1, 5))
+
+
+def test_grid_hides_unused_axes():
+    fig, axes = plotting.grid(5, 3)
+    assert len(axes) == 5 and sum(ax.get_visible() for ax in fig.axes) == 5
+
+
+def test_report_table_aligns_and_validates(capsys):
+    from nnlab.report import table
+
+    text = table(["width", "err"], [[1, 0.5], [64, 0.00123]], [".0f", ".2e"])
+    assert text.splitlines()[2] == "    1  5.00e-01"
+    assert "64  1.23e-03" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="rows\\[0\\] must have 2 values"):
+        table(["a", "b"], [[1]])
+    with pytest.raises(ValueError, match="formats must have 2"):
+        table(["a", "b"], [[1, 2]], ["d"])
+
+
+def test_elbow_plots_draw_every_elbow_and_piece():
+    import torch
+
+    from nnlab.approximation import interpolant, plot_elbows, plot_pieces, sawtooth
+
+    _, ax = plt.subplots()
+    net = interpolant(torch.sin, [3, 5])
+    plot_elbows(ax, net, member=1)
+    assert len(ax.lines) == 5 + 2  # five elbows, the sum, the breakpoint ticks
+    _, ax = plt.subplots()
+    assert plot_pieces(ax, sawtooth(3), 0, 1) == 8 and len(ax.lines) == 8
