@@ -10,17 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["table", "glue"]
+__all__ = ["table", "format_table", "glue"]
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], formats: Sequence[str] | None = None) -> str:
-    """Print and return a plain-text table.
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], formats: Sequence[str] | None = None) -> None:
+    """Print a plain-text table with right-aligned columns.
 
     Args:
         headers: column titles.
         rows: one sequence of values per row, ``len(headers)`` values each.
         formats: one format spec per column (e.g. ``".3g"``, ``"d"``, ``""``); default ``""``.
     """
+    print(format_table(headers, rows, formats))
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
+                 formats: Sequence[str] | None = None) -> str:
+    """The text that :func:`table` prints."""
     headers = [str(h) for h in headers]
     formats = [""] * len(headers) if formats is None else list(formats)
     if len(formats) != len(headers):
@@ -29,20 +35,39 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], formats: Sequen
     for r, row in enumerate(rows):
         if len(row) != len(headers):
             raise ValueError(f"rows[{r}] must have {len(headers)} values, got {len(row)}")
-        cells.append([format(v, f) for v, f in zip(row, formats)])
-    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(headers)]
+        cells.append([format(_scalar(v), f) for v, f in zip(row, formats)])
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths)),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    text = "\n".join(lines)
-    print(text)
-    return text
+    return "\n".join(lines)
 
 
-def glue(name: str, value: Any) -> None:
-    """Make ``value`` available to the prose as ``{glue}`name``` (a no-op without myst-nb)."""
+class _Text:
+    """A value shown as its text, without quotes (what ``{glue}`` renders is the repr)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def glue(name: str, value: Any, fmt: str | None = None) -> None:
+    """Make ``value`` available to the prose as ``{glue}`name```, formatted with ``fmt``.
+
+    The stored text is ``format(value, fmt)`` (e.g. ``fmt=".2f"``), so the number in the prose
+    is exactly the printed, rounded one. Without myst-nb (Colab, a plain kernel), nothing
+    happens: the prose is not rendered there.
+    """
+    text = str(_scalar(value)) if fmt is None else format(_scalar(value), fmt)
     try:
         from myst_nb import glue as _glue
-    except ImportError:  # Colab or a plain kernel: the prose is not rendered there
+    except ImportError:
         return
-    _glue(name, value, display=False)
+    _glue(name, _Text(text), display=False)
+
+
+def _scalar(value: Any) -> Any:
+    """Python scalars for 0-d tensors and arrays, so that format specs apply."""
+    return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
