@@ -90,10 +90,20 @@ def explore(fn: Callable[..., Figure], **sliders: Any) -> None:
     from IPython.display import display
     from ipywidgets import VBox
 
+    _enable_colab_widgets()
     handle = display(fig, display_id=True)
     plt.close(fig)
     _wire(fn, controls, handle)
     display(VBox(list(controls.values())))
+
+
+def _enable_colab_widgets() -> None:
+    """Colab renders ipywidgets 8 only through its custom widget manager."""
+    try:
+        from google.colab import output  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    output.enable_custom_widget_manager()
 
 
 def _live_kernel() -> bool:

@@ -242,7 +242,8 @@ def train(
             ``steps`` are always recorded.
         metrics: ``{name: fn(model)}`` evaluated without gradients at every record.
         generator: CPU generator for minibatch shuffling.
-        progress: show a ``tqdm`` bar; ``None`` follows :func:`progress_enabled`.
+        progress: show a ``tqdm`` bar; ``None`` shows one for runs of at least 500 steps when
+            :func:`progress_enabled`.
         params: the tensors to optimize (default: ``model.parameters()``).
         schedule: ``None`` (constant ``lr``) or ``"cosine"``: ``lr (1 + cos(pi t / steps)) / 2``.
 
@@ -269,7 +270,7 @@ def train(
     batch_at = _batches(data, batch_size, generator)
     metrics = metrics or {}
     history = History(metrics={name: [] for name in metrics})
-    show = progress_enabled() if progress is None else bool(progress)
+    show = (progress_enabled() and steps >= 500) if progress is None else bool(progress)
     bar = tqdm(total=steps, disable=not show, mininterval=0.5, leave=False)
     start = time.perf_counter()
 
