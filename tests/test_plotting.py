@@ -92,31 +92,6 @@ def test_grid_hides_unused_axes():
     assert len(axes) == 5 and sum(ax.get_visible() for ax in fig.axes) == 5
 
 
-def test_report_table_aligns_and_validates(capsys):
-    import torch
-
-    from nnlab.report import format_table, table
-
-    text = format_table(["width", "err"], [[1, 0.5], [64, torch.tensor(0.00123)]], [".0f", ".2e"])
-    assert text.splitlines()[2] == "    1  5.00e-01"
-    assert table(["width", "err"], [[64, 0.00123]], ["d", ".2e"]) is None
-    assert "64  1.23e-03" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="rows\\[0\\] must have 2 values"):
-        format_table(["a", "b"], [[1]])
-    with pytest.raises(ValueError, match="formats must have 2"):
-        format_table(["a", "b"], [[1, 2]], ["d"])
-
-
-def test_glue_stores_the_formatted_text_without_quotes():
-    import torch
-    from IPython.core.formatters import PlainTextFormatter
-
-    from nnlab.report import _Text, glue
-
-    assert PlainTextFormatter()(_Text("-1.95")) == "-1.95"
-    glue("x", torch.tensor(-1.949), ".2f")  # outside a kernel: formats, then does nothing
-
-
 def test_elbow_plots_draw_every_elbow_and_piece():
     import torch
 
