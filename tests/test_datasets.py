@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnlab.datasets import digits, standardize
+from nnlab.datasets import digits, mnist, standardize
 
 
 def test_digits_split_shapes_and_types():
@@ -49,3 +49,55 @@ def test_unit_scaling_range():
 def test_digits_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         digits(**kwargs)
+
+
+def _fake_torchvision(monkeypatch, fail=False):
+    """A stand-in torchvision whose MNIST holds a few random images (no network)."""
+    import sys
+    import types
+
+    class MNIST:
+        def __init__(self, root, train=True, download=False):
+            if fail:
+                raise OSError("network is unreachable")
+            n = 50 if train else 20
+            g = torch.Generator().manual_seed(int(train))
+            self.data = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+            self.data[:, 0, 0] = 0  # a constant pixel, as MNIST's corners are
+            self.targets = torch.arange(n) % 10
+
+    tv = types.ModuleType("torchvision")
+    tv.datasets = types.ModuleType("torchvision.datasets")
+    tv.datasets.MNIST = MNIST
+    monkeypatch.setitem(sys.modules, "torchvision", tv)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", tv.datasets)
+
+
+def test_mnist_converts_and_subsamples(monkeypatch, tmp_path):
+    _fake_torchvision(monkeypatch)
+    s = mnist(root=str(tmp_path), n_train=30, n_test=10, seed=1)
+    assert s.X_train.shape == (30, 784) and s.X_test.shape == (10, 784)
+    assert s.X_train.dtype == torch.float32 and s.y_train.dtype == torch.int64
+    np.testing.assert_allclose(s.X_train.numpy().mean(axis=0), 0, atol=1e-5)
+    assert float(s.X_test[:, 0].abs().max()) == 0  # the constant pixel is centred, not blown up
+    unit = mnist(root=str(tmp_path), scale="unit")
+    assert unit.X_train.shape == (50, 784) and float(unit.X_train.max()) <= 1
+
+
+def test_mnist_fails_clearly_without_torchvision_or_offline(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # import fails
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
+    with pytest.raises(RuntimeError, match="pip install torchvision"):
+        mnist(root=str(tmp_path))
+    _fake_torchvision(monkeypatch, fail=True)
+    with pytest.raises(RuntimeError, match="online"):
+        mnist(root=str(tmp_path))
+
+
+@pytest.mark.parametrize("kwargs,match", [({"n_train": 0}, "n_train"), ({"n_test": 10001}, "n_test"),
+                                          ({"scale": "minmax"}, "scale"), ({"seed": -1}, "seed")])
+def test_mnist_rejects_bad_arguments_before_importing(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        mnist(**kwargs)

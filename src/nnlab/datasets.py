@@ -9,7 +9,7 @@ import torch
 
 from .validation import check_int, check_real
 
-__all__ = ["Split", "digits", "standardize"]
+__all__ = ["Split", "digits", "mnist", "standardize"]
 
 
 @dataclass
@@ -75,4 +75,69 @@ def digits(test_size: float = 0.3, seed: int = 0, scale: str = "standard") -> Sp
         torch.from_numpy(y_tr.astype(np.int64)),
         torch.from_numpy(np.ascontiguousarray(X_te, dtype=np.float32)),
         torch.from_numpy(y_te.astype(np.int64)),
+    )
+
+
+def mnist(root: str | None = None, n_train: int | None = None, n_test: int | None = None, seed: int = 0,
+          scale: str = "standard", download: bool = True) -> Split:
+    """MNIST (28x28 handwritten digits, 60000 + 10000 images) through torchvision: opt-in, online.
+
+    Nothing here runs at build or test time: the book uses :func:`digits`. The first call
+    downloads about 12 MB into ``root`` (default ``~/.cache/nnlab/mnist``) unless the files are
+    already there; it fails with a clear ``RuntimeError`` when torchvision is not installed or
+    the download is impossible (offline).
+
+    Args:
+        root: download and cache folder.
+        n_train: keep a seeded random subset of this many training images (default: all).
+        n_test: the same for the test images.
+        seed: seed of the subsets.
+        scale: ``"standard"`` (per-pixel, training statistics; constant pixels are only
+            centred), ``"unit"`` (intensities in [0, 1]) or ``"none"`` (0..255).
+        download: allow downloading when the files are missing.
+
+    Returns:
+        :class:`Split` with ``X`` of shape ``[n, 784]``, the official train/test split.
+    """
+    import os
+
+    if n_train is not None:
+        n_train = check_int("n_train", n_train, minimum=1, maximum=60000)
+    if n_test is not None:
+        n_test = check_int("n_test", n_test, minimum=1, maximum=10000)
+    seed = check_int("seed", seed, minimum=0)
+    if scale not in ("standard", "unit", "none"):
+        raise ValueError(f"scale must be 'standard', 'unit' or 'none', got {scale!r}")
+    root = os.path.expanduser(root or os.path.join("~", ".cache", "nnlab", "mnist"))
+    try:
+        from torchvision.datasets import MNIST
+    except ImportError:
+        raise RuntimeError(
+            "mnist() needs torchvision, which the book does not install: run `pip install torchvision` "
+            "(and be online for the first download), or use nnlab.datasets.digits()"
+        ) from None
+    try:
+        parts = [MNIST(root, train=train, download=download) for train in (True, False)]
+    except Exception as err:  # network errors surface as URLError, OSError, RuntimeError, ...
+        raise RuntimeError(
+            f"could not load MNIST into {root!r} ({type(err).__name__}: {err}); the first call must be "
+            "online (download=True); otherwise use nnlab.datasets.digits()"
+        ) from err
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for part, keep in zip(parts, (n_train, n_test)):
+        X = np.asarray(part.data, dtype=np.float32).reshape(len(part.data), -1)
+        y = np.asarray(part.targets, dtype=np.int64)
+        if keep is not None:
+            idx = np.sort(rng.choice(len(y), size=keep, replace=False))
+            X, y = X[idx], y[idx]
+        arrays.append((X, y))
+    (X_tr, y_tr), (X_te, y_te) = arrays
+    if scale == "standard":
+        X_tr, X_te = standardize(X_tr, X_te)
+    elif scale == "unit":
+        X_tr, X_te = X_tr / 255.0, X_te / 255.0
+    return Split(
+        torch.from_numpy(np.ascontiguousarray(X_tr, dtype=np.float32)), torch.from_numpy(y_tr),
+        torch.from_numpy(np.ascontiguousarray(X_te, dtype=np.float32)), torch.from_numpy(y_te),
     )

@@ -1,0 +1,31 @@
+"""The Deep Neural Feature Ansatz and Recursive Feature Machines.
+
+``agop`` (average gradient outer products, neural feature matrices, the paper's matrix
+correlation), ``networks`` (deep MLPs, per-layer AGOPs, the pre-activation isotropy test),
+``rfm`` (the Recursive Feature Machine), ``tasks`` (targets with low-dimensional structure).
+See the chapter ``neural-feature-ansatz.ipynb``.
+"""
+
+from .agop import agop, ansatz_correlation, jacobians, matrix_correlation, nfm, outer_mean, psd_power
+from .networks import (
+    VARIANTS,
+    Isotropy,
+    ansatz_correlations,
+    isotropy,
+    layer_agops,
+    layer_gradients,
+    linear_layers,
+    make_mlp,
+    preactivation_agop,
+    preactivation_isotropy,
+)
+from .rfm import RFM, RFMStep, kernel_gradients, laplace_kernel, mahalanobis_distances, r2_score
+from .tasks import TARGETS, low_dim_task
+
+__all__ = [
+    "agop", "jacobians", "outer_mean", "nfm", "matrix_correlation", "psd_power", "ansatz_correlation",
+    "make_mlp", "linear_layers", "layer_gradients", "layer_agops", "preactivation_agop",
+    "Isotropy", "isotropy", "preactivation_isotropy", "VARIANTS", "ansatz_correlations",
+    "RFM", "RFMStep", "laplace_kernel", "mahalanobis_distances", "kernel_gradients", "r2_score",
+    "TARGETS", "low_dim_task",
+]

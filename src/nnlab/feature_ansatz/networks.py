@@ -1,0 +1,291 @@
+"""Deep MLPs, their per-layer AGOPs, and the pre-activation-gradient isotropy test.
+
+For a plain MLP ``h_{l+1} = sigma(p_{l+1})``, ``p_{l+1} = W_l h_l`` (``h_0 = x``), the chain
+rule gives, for every input ``x``, ``grad_{h_l} f = W_l^T grad_{p_{l+1}} f``. Averaged over
+the data,
+
+``AGOP_l = (1/n) sum_x grad_h f grad_h f^T = W_l^T G_p W_l``,
+``G_p = (1/n) sum_x grad_p f grad_p f^T``,
+
+so the ansatz ``W_l^T W_l ~ AGOP_l`` (power 1) holds exactly when ``W_l^T (G_p - c I) W_l = 0``,
+i.e. for an invertible ``W_l`` when the pre-activation gradients are in isotropic position,
+``G_p = c I`` (the reformulation of the critical-reading note). For the Science power
+``alpha = 1/2`` the same algebra gives ``G_p = c W_l W_l^T`` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.func import jacrev, vmap
+
+from ..validation import check_choice, check_int
+from .agop import _check_matrix, matrix_correlation, nfm, outer_mean, psd_power
+
+__all__ = ["make_mlp", "linear_layers", "layer_gradients", "layer_agops", "preactivation_agop",
+           "Isotropy", "isotropy", "preactivation_isotropy", "VARIANTS", "ansatz_correlations"]
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+
+
+def make_mlp(d: int, width: int, depth: int, generator: torch.Generator, activation: str = "relu",
+             outputs: int = 1) -> nn.Sequential:
+    """A bias-free MLP ``d -> width -> ... -> width -> outputs`` with ``depth`` hidden layers.
+
+    Weights are drawn on the CPU from ``generator``: ``N(0, gain / fan_in)`` with the gain of
+    the activation (2 for ReLU, 1 otherwise) in hidden layers and ``N(0, 1 / fan_in)`` in the
+    readout.
+
+    Args:
+        d: input dimension. width: hidden units per layer. depth: number of hidden layers (>= 1).
+        generator: CPU generator for the initial weights.
+        activation: ``"relu"``, ``"tanh"`` or ``"gelu"``.
+        outputs: output dimension.
+
+    Returns:
+        ``nn.Sequential`` of ``nn.Linear(bias=False)`` and activations (the fast path of
+        :class:`nnlab.training.Ensemble` applies).
+    """
+    d = check_int("d", d, minimum=1)
+    width = check_int("width", width, minimum=1)
+    depth = check_int("depth", depth, minimum=1)
+    outputs = check_int("outputs", outputs, minimum=1)
+    check_choice("activation", activation, ACTIVATIONS)
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {generator!r}")
+    gain = 2.0 if activation == "relu" else 1.0
+    layers: list[nn.Module] = []
+    sizes = [d] + [width] * depth
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [_linear(fan_in, fan_out, gain, generator), ACTIVATIONS[activation]()]
+    layers.append(_linear(sizes[-1], outputs, 1.0, generator))
+    return nn.Sequential(*layers)
+
+
+def _linear(fan_in: int, fan_out: int, gain: float, generator: torch.Generator) -> nn.Linear:
+    layer = nn.Linear(fan_in, fan_out, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(fan_out, fan_in, generator=generator) * math.sqrt(gain / fan_in))
+    return layer
+
+
+def linear_layers(model: nn.Module) -> list[nn.Linear]:
+    """The ``nn.Linear`` layers of a plain MLP (``nn.Sequential``) in order; layer ``l`` maps ``h_l`` to ``p_{l+1}``."""
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be an nn.Sequential MLP, got {type(model).__name__}")
+    layers = [m for m in model if isinstance(m, nn.Linear)]
+    if not layers:
+        raise ValueError("model must contain at least one nn.Linear layer")
+    return layers
+
+
+def layer_gradients(model: nn.Sequential, X: torch.Tensor,
+                    chunk: int = 2048) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Per-sample Jacobians of the output with respect to every layer's input and pre-activation.
+
+    One ``vmap(jacrev)`` call: zero "taps" are added to the input ``h_l`` and to the output
+    ``p_{l+1}`` of every linear layer, and the Jacobian with respect to the taps is taken.
+
+    Args:
+        model: a plain MLP (see :func:`linear_layers`); its output has ``c`` entries.
+        X: inputs ``[n, d]``.
+        chunk: samples per ``vmap`` call.
+
+    Returns:
+        ``(inputs, preacts)``: lists with one entry per linear layer ``l``, of shapes
+        ``[n, c, d_l]`` (gradients with respect to ``h_l``) and ``[n, c, k_l]`` (with respect
+        to ``p_{l+1} = W_l h_l``).
+    """
+    linears = linear_layers(model)
+    X = _check_matrix("X", X)
+    if X.shape[1] != linears[0].in_features:
+        raise ValueError(f"X must have {linears[0].in_features} columns (the model's input), got {X.shape[1]}")
+    zeros_in = tuple(torch.zeros(m.in_features, dtype=X.dtype, device=X.device) for m in linears)
+    zeros_pre = tuple(torch.zeros(m.out_features, dtype=X.dtype, device=X.device) for m in linears)
+
+    def tapped(taps_in: tuple, taps_pre: tuple, x: torch.Tensor) -> torch.Tensor:
+        h, k = x, 0
+        for module in model:
+            if isinstance(module, nn.Linear):
+                h = module(h + taps_in[k]) + taps_pre[k]
+                k += 1
+            else:
+                h = module(h)
+        return h.reshape(-1)
+
+    jac = vmap(jacrev(tapped, argnums=(0, 1)), in_dims=(None, None, 0), chunk_size=chunk)
+    inputs, preacts = jac(zeros_in, zeros_pre, X)
+    return [g.detach() for g in inputs], [g.detach() for g in preacts]
+
+
+def layer_agops(model: nn.Sequential, X: torch.Tensor, centered: bool = False) -> list[torch.Tensor]:
+    """AGOP of the network with respect to each linear layer's input ``h_l``, over the rows of ``X``.
+
+    ``AGOP_l = (1/n) sum_x J_l(x)^T J_l(x)``, ``J_l`` the Jacobian of the sub-network from
+    ``h_l`` to the output (the matrix compared with ``W_l^T W_l`` in the ansatz).
+
+    Args:
+        model: a plain MLP. X: inputs ``[n, d]``. centered: subtract the mean Jacobian first.
+
+    Returns:
+        One ``[d_l, d_l]`` matrix per linear layer (the last one is the readout's).
+    """
+    if not isinstance(centered, bool):
+        raise ValueError(f"centered must be True or False, got {centered!r}")
+    inputs, _ = layer_gradients(model, X)
+    return [outer_mean(J, centered) for J in inputs]
+
+
+def preactivation_agop(model: nn.Sequential, X: torch.Tensor, layer: int) -> torch.Tensor:
+    """``G_p = (1/n) sum_x grad_p f grad_p f^T`` for the pre-activations ``p = W_layer h_layer``.
+
+    Returns:
+        ``[k, k]`` with ``k`` the output size of linear layer ``layer`` (0-based).
+    """
+    n_layers = len(linear_layers(model))
+    layer = check_int("layer", layer, minimum=0, maximum=n_layers - 1)
+    _, preacts = layer_gradients(model, X)
+    return outer_mean(preacts[layer])
+
+
+@dataclass
+class Isotropy:
+    """How close a PSD matrix ``G`` ``[k, k]`` is to a multiple of the identity.
+
+    Attributes:
+        eigenvalues: eigenvalues of ``G``, descending.
+        spread: ``lambda_max / lambda_min`` (``inf`` when ``G`` is singular).
+        distance: relative distance to the nearest ``c I``, ``min_c ||G - c I||_F / ||G||_F``
+            (0 for isotropic, ``sqrt(1 - 1/k)`` for rank one).
+        distance_in_range: the same for ``U^T G U``, ``U`` an orthonormal basis of the range of
+            ``W`` (the part of ``G`` that the ansatz for ``W`` sees); equals ``distance`` when
+            ``W`` is invertible.
+        rank_fraction: effective rank ``(tr G)^2 / ||G||_F^2`` divided by ``k`` (1 for isotropic).
+    """
+
+    eigenvalues: torch.Tensor
+    spread: float
+    distance: float
+    distance_in_range: float
+    rank_fraction: float
+
+
+def _distance_to_identity(G: torch.Tensor) -> float:
+    k = G.shape[0]
+    fro2 = float((G * G).sum())
+    if fro2 == 0:
+        raise ValueError("G must not be the zero matrix")
+    return math.sqrt(max(0.0, 1.0 - float(torch.trace(G)) ** 2 / (k * fro2)))
+
+
+def isotropy(G: torch.Tensor, W: torch.Tensor | None = None, rtol: float = 1e-6) -> Isotropy:
+    """Measure how isotropic a PSD matrix ``G`` ``[k, k]`` is (see :class:`Isotropy`).
+
+    Args:
+        G: symmetric positive semi-definite ``[k, k]``.
+        W: optional ``[k, d]`` matrix; ``distance_in_range`` compresses ``G`` to its column space.
+        rtol: singular values of ``W`` below ``rtol * max`` are treated as zero.
+
+    Returns:
+        :class:`Isotropy`.
+    """
+    G = _check_matrix("G", G, square=True).detach().double()
+    G = (G + G.T) / 2
+    vals = torch.linalg.eigvalsh(G).flip(0)
+    lam_min = float(vals[-1])
+    spread = float(vals[0]) / lam_min if lam_min > 0 else math.inf
+    distance = _distance_to_identity(G)
+    in_range = distance
+    if W is not None:
+        W = _check_matrix("W", W).detach().double().to(G.device)
+        if W.shape[0] != G.shape[0]:
+            raise ValueError(f"W must have {G.shape[0]} rows (the size of G), got shape {tuple(W.shape)}")
+        U, s, _ = torch.linalg.svd(W, full_matrices=False)
+        U = U[:, s > rtol * s.max()]
+        in_range = _distance_to_identity(U.T @ G @ U)
+    rank_fraction = float(torch.trace(G)) ** 2 / float((G * G).sum()) / G.shape[0]
+    return Isotropy(vals.cpu(), spread, distance, in_range, rank_fraction)
+
+
+def preactivation_isotropy(model: nn.Sequential, X: torch.Tensor, layer: int) -> Isotropy:
+    """Isotropy of the pre-activation gradients of linear layer ``layer`` (0-based) of an MLP.
+
+    Computes ``G_p`` (:func:`preactivation_agop`) and compares it with a multiple of the identity,
+    on the whole space and within the range of ``W_layer``. The note's reformulation of the
+    ansatz (power 1) is ``G_p ~ I``.
+
+    Args:
+        model: a plain MLP. X: inputs ``[n, d]``. layer: index of a hidden linear layer.
+
+    Returns:
+        :class:`Isotropy`.
+    """
+    linears = linear_layers(model)
+    layer = check_int("layer", layer, minimum=0, maximum=len(linears) - 1)
+    G = preactivation_agop(model, X, layer)
+    return isotropy(G, linears[layer].weight)
+
+
+VARIANTS = (
+    "W0 sub, uncentred, a=1/2",
+    "W0 sub, centred, a=1/2",
+    "raw, uncentred, a=1/2",
+    "raw, centred, a=1/2",
+    "W0 sub, uncentred, a=1",
+    "raw, uncentred, a=1",
+    "control: W0^T W0 vs G^1/2",
+)
+
+
+def ansatz_correlations(model: nn.Sequential, X: torch.Tensor,
+                        initial: list[torch.Tensor]) -> dict[str, list[float]]:
+    """The ansatz correlation of every hidden layer of an MLP, in each variant of :data:`VARIANTS`.
+
+    A variant names the neural feature matrix (``W0 sub``: ``(W - W0)^T (W - W0)``; ``raw``:
+    ``W^T W``), the AGOP (centred or uncentred gradients) and its power ``a``. The control
+    correlates the *initial* ``W0^T W0`` with ``G^1/2`` of the trained network: it is far from
+    0 because both matrices have dominant diagonals.
+
+    Args:
+        model: a trained plain MLP. X: the inputs to average over ``[n, d]``.
+        initial: the initial weight matrices, one per linear layer (as :func:`linear_layers`).
+
+    Returns:
+        ``{variant: [corr for hidden layer 0, 1, ...]}`` (the readout is left out); ``nan``
+        where a matrix is constant (e.g. ``W - W0 = 0`` before training).
+    """
+    linears = linear_layers(model)
+    if not isinstance(initial, (list, tuple)) or len(initial) != len(linears):
+        raise ValueError(f"initial must be a list of {len(linears)} weight matrices (one per linear layer), "
+                         f"got {initial!r:.80}")
+    for lin, W0 in zip(linears, initial):
+        if not isinstance(W0, torch.Tensor) or W0.shape != lin.weight.shape:
+            raise ValueError(f"initial weights must match the layer shapes {tuple(lin.weight.shape)}, "
+                             f"got {getattr(W0, 'shape', W0)}")
+    inputs, _ = layer_gradients(model, X)
+    out: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    for layer in range(len(linears) - 1):
+        W = linears[layer].weight.detach()
+        W0 = initial[layer].to(W.device)
+        G = outer_mean(inputs[layer])
+        Gc = outer_mean(inputs[layer], centered=True)
+        G_half, Gc_half = psd_power(G, 0.5), psd_power(Gc, 0.5)
+        M_sub, M_raw = nfm(W, W0), nfm(W)
+        values = (
+            _corr(M_sub, G_half), _corr(M_sub, Gc_half), _corr(M_raw, G_half), _corr(M_raw, Gc_half),
+            _corr(M_sub, G), _corr(M_raw, G), _corr(nfm(W0), G_half),
+        )
+        for name, value in zip(VARIANTS, values):
+            out[name].append(value)
+    return out
+
+
+def _corr(A: torch.Tensor, B: torch.Tensor) -> float:
+    """``matrix_correlation``, or ``nan`` when one matrix is constant."""
+    try:
+        return matrix_correlation(A, B)
+    except ValueError:
+        return math.nan

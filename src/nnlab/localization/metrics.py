@@ -1,0 +1,126 @@
+"""Measurements of receptive fields and of data: IPR, kurtosis, peak position and width, frequency.
+
+All receptive-field functions act on the last dimension (the ``D`` input sites of a ring), so
+a whole batch of weights ``[..., K, D]`` is measured at once.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..validation import check_int, check_real
+
+__all__ = [
+    "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "power_spectrum",
+    "dominant_frequency", "spectral_concentration", "circular_gaps", "tiling_evenness",
+]
+
+
+def _tensor(name: str, w: object, min_ndim: int = 1) -> torch.Tensor:
+    if not isinstance(w, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(w).__name__}")
+    if w.ndim < min_ndim or w.shape[-1] < 1:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s) and a non-empty last one, "
+                         f"got shape {tuple(w.shape)}")
+    return w
+
+
+def ipr(w: torch.Tensor) -> torch.Tensor:
+    """Inverse participation ratio ``sum_i w_i^4 / (sum_i w_i^2)^2`` over the last dimension: ``[...]``.
+
+    1 for a vector on a single site, ``1/D`` for a flat vector; a random Gaussian vector has
+    about ``3/D``. ``D * ipr`` counts how many times more localized than flat a field is.
+    """
+    w = _tensor("w", w)
+    w2 = w.pow(2)
+    return w2.pow(2).sum(-1) / w2.sum(-1).pow(2)
+
+
+def kurtosis(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """Sample kurtosis ``E[(x - mu)^4] / Var[x]^2`` along ``dim``: 3 for a Gaussian, 1 for ``+-1``."""
+    x = _tensor("x", x)
+    check_int("dim", dim, minimum=-x.ndim, maximum=x.ndim - 1)
+    if x.shape[dim] < 2:
+        raise ValueError(f"x needs at least 2 samples along dim {dim}, got shape {tuple(x.shape)}")
+    c = x - x.mean(dim, keepdim=True)
+    return c.pow(4).mean(dim) / c.pow(2).mean(dim).pow(2)
+
+
+def excess_kurtosis(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """Excess kurtosis ``kurtosis(x) - 3``: 0 for a Gaussian, -2 for a symmetric sign, < 0 for the NLGP."""
+    return kurtosis(x, dim) - 3
+
+
+def _phases(D: int, like: torch.Tensor) -> torch.Tensor:
+    angle = 2 * math.pi * torch.arange(D, dtype=like.dtype, device=like.device) / D
+    return torch.polar(torch.ones_like(angle), angle)
+
+
+def _resultant(w: torch.Tensor) -> torch.Tensor:
+    p = w.pow(2)
+    p = p / p.sum(-1, keepdim=True)
+    return (p.to(torch.complex128 if w.dtype == torch.float64 else torch.complex64) * _phases(w.shape[-1], w)).sum(-1)
+
+
+def peak_position(w: torch.Tensor) -> torch.Tensor:
+    """Where a receptive field sits on the ring: the circular mean of ``w_i^2``, in sites ``[0, D)``: ``[...]``."""
+    w = _tensor("w", w)
+    D = w.shape[-1]
+    return torch.remainder(torch.angle(_resultant(w)) * D / (2 * math.pi), D)
+
+
+def peak_width(w: torch.Tensor) -> torch.Tensor:
+    """How wide a receptive field is: the circular standard deviation of ``w_i^2``, in sites: ``[...]``.
+
+    ``D / (2 pi) * sqrt(-2 ln R)`` with ``R`` the resultant length of the weights ``w_i^2`` on
+    the circle; for a Gaussian bump of standard deviation ``sigma << D`` this is ``sigma``, and it
+    grows without bound as the field spreads over the whole ring (``R -> 0``).
+    """
+    w = _tensor("w", w)
+    r = _resultant(w).abs().clamp(min=1e-12, max=1.0)
+    return w.shape[-1] / (2 * math.pi) * torch.sqrt(-2 * torch.log(r))
+
+
+def power_spectrum(w: torch.Tensor) -> torch.Tensor:
+    """``|FFT(w)|^2`` at the frequencies ``k = 0 .. D//2`` (cycles per ring), normalised to sum 1: ``[..., D//2+1]``."""
+    w = _tensor("w", w)
+    p = torch.fft.rfft(w, dim=-1).abs().pow(2)
+    return p / p.sum(-1, keepdim=True)
+
+
+def dominant_frequency(w: torch.Tensor) -> torch.Tensor:
+    """The frequency ``k`` (cycles per ring, ``0 .. D//2``) with the most power: ``[...]`` (int64)."""
+    return power_spectrum(w).argmax(-1)
+
+
+def spectral_concentration(w: torch.Tensor, halfwidth: int = 1) -> torch.Tensor:
+    """Fraction of the power within ``halfwidth`` of the dominant frequency: ``[...]``.
+
+    Close to 1 for a sinusoid (a frequency-specialized field), small for a localized bump whose
+    power is spread over many frequencies.
+    """
+    halfwidth = check_int("halfwidth", halfwidth, minimum=0)
+    p = power_spectrum(w)
+    k = p.argmax(-1, keepdim=True)
+    freqs = torch.arange(p.shape[-1], device=p.device)
+    return (p * ((freqs - k).abs() <= halfwidth)).sum(-1)
+
+
+def circular_gaps(positions: torch.Tensor, D: float) -> torch.Tensor:
+    """Gaps between consecutive positions on a ring of circumference ``D`` (sorted): ``[..., n]``, summing to ``D``."""
+    positions = _tensor("positions", positions)
+    D = check_real("D", D, low=0.0, low_open=True)
+    p = torch.remainder(positions, D).sort(-1).values
+    return torch.diff(p, dim=-1, append=p[..., :1] + D)
+
+
+def tiling_evenness(positions: torch.Tensor, D: float) -> torch.Tensor:
+    """Smallest gap between ``n`` positions on a ring divided by the even spacing ``D / n``: ``[...]``.
+
+    1 for perfectly even tiling, 0 when two fields sit on the same spot; for ``n`` uniformly
+    random positions its mean is ``1 / n``.
+    """
+    gaps = circular_gaps(positions, D)
+    return gaps.min(-1).values * gaps.shape[-1] / D

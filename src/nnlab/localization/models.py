@@ -1,0 +1,168 @@
+"""The two-layer network of Ingrosso & Goldt, as a batch of independent members trained at once.
+
+Member ``m`` computes::
+
+    phi_m(x) = sum_k v_k act(w_mk . x / sqrt(D) + b_mk),    act(u) = erf(u / sqrt 2) or sigmoid(u),
+
+with the second layer ``v`` fixed: ``v_k = 1/K`` (``readout="mean"``, the paper's committee;
+its two output heads ``+-1/K`` against one-hot ``+-1`` targets give exactly this loss) or
+``v_k = +1/K`` for the first half of the neurons and ``-1/K`` for the second (``"signed"``).
+Only the first layer (and optionally the biases) learn. The weights of all members form one
+tensor ``W [M, K, D]``; with per-member data ``x [M, n, D]`` one ``bmm`` evaluates them all, so
+several gains, the Gaussian clone and several seeds train as one model with
+:func:`nnlab.training.train`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..training import History, train
+from ..validation import check_choice, check_int, check_real
+from .data import TwoClassTask
+
+__all__ = ["ACTIVATIONS", "READOUTS", "BIASES", "TwoLayer", "mse_per_member", "accuracy_per_member", "fit"]
+
+ACTIVATIONS = ("erf", "sigmoid")
+READOUTS = ("mean", "signed")
+BIASES = ("fixed", "learnable", "none")
+
+
+class TwoLayer(nn.Module):
+    """``M`` two-layer networks with a fixed second layer, batched: ``W [M, K, D]``, ``b [M, K]``.
+
+    Args:
+        members: number of independent networks ``M``.
+        D: input dimension. K: hidden neurons (even when ``bias != "none"`` or ``readout="signed"``).
+        activation: ``"erf"`` (``erf(u / sqrt 2)``, the paper) or ``"sigmoid"`` (the talk's version).
+        readout: ``"mean"`` (``v_k = 1/K``) or ``"signed"`` (``+-1/K``, half each).
+        bias: ``"fixed"`` at ``+-bias_value`` (half the neurons each, the reference's ``--bias``),
+            ``"learnable"`` (initialised at ``+-bias_value``) or ``"none"``. Without a bias an erf
+            network is odd and the two classes, symmetric under ``x -> -x``, cannot be told apart.
+        bias_value: magnitude of the initial (or fixed) biases.
+        init_std: standard deviation of the initial weights (reference: 0.1).
+        generator: CPU generator for the initial weights.
+
+    ``forward(x)`` maps ``x [M, n, D]`` (or ``[n, D]``, shared by all members) to ``[M, n]``.
+    """
+
+    def __init__(self, members: int, D: int, K: int, activation: str = "erf", readout: str = "mean",
+                 bias: str = "fixed", bias_value: float = 1.0, init_std: float = 0.1,
+                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
+        super().__init__()
+        M = check_int("members", members, minimum=1)
+        D = check_int("D", D, minimum=1)
+        K = check_int("K", K, minimum=1)
+        self.activation = str(check_choice("activation", activation, ACTIVATIONS))
+        self.readout = str(check_choice("readout", readout, READOUTS))
+        self.bias_mode = str(check_choice("bias", bias, BIASES))
+        bias_value = check_real("bias_value", bias_value, low=0.0)
+        init_std = check_real("init_std", init_std, low=0.0, low_open=True)
+        if K % 2 and (self.bias_mode != "none" or self.readout == "signed"):
+            raise ValueError(f"K must be even with bias={bias!r} or readout='signed' (half the neurons each sign), "
+                             f"got {K}")
+        self.M, self.D, self.K = M, D, K
+        sign = torch.cat([torch.ones(K - K // 2), -torch.ones(K // 2)]).to(dtype)
+        self.W = nn.Parameter(init_std * torch.randn(M, K, D, generator=generator, dtype=dtype))
+        b = (bias_value * sign).expand(M, K).clone() if self.bias_mode != "none" else torch.zeros(M, K, dtype=dtype)
+        if self.bias_mode == "learnable":
+            self.b = nn.Parameter(b)
+        else:
+            self.register_buffer("b", b)
+        v = sign / K if self.readout == "signed" else torch.full((K,), 1.0 / K, dtype=dtype)
+        self.register_buffer("v", v)
+
+    def act(self, u: torch.Tensor) -> torch.Tensor:
+        """The activation: ``erf(u / sqrt 2)`` or ``sigmoid(u)``."""
+        return torch.erf(u / math.sqrt(2)) if self.activation == "erf" else torch.sigmoid(u)
+
+    def preactivations(self, x: torch.Tensor) -> torch.Tensor:
+        """``w_mk . x / sqrt(D) + b_mk`` for every member, sample and neuron: ``[M, n, K]``."""
+        if x.ndim == 2:
+            x = x.expand(self.M, *x.shape)
+        if x.ndim != 3 or x.shape[0] != self.M or x.shape[-1] != self.D:
+            raise ValueError(f"x must have shape [n, {self.D}] or [{self.M}, n, {self.D}], got {tuple(x.shape)}")
+        return torch.baddbmm(self.b[:, None, :], x, self.W.transpose(1, 2), alpha=1 / math.sqrt(self.D))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The outputs ``phi_m(x)``: ``[M, n]``."""
+        return self.act(self.preactivations(x)) @ self.v
+
+    def targets(self, y: torch.Tensor) -> torch.Tensor:
+        """The regression target for labels ``y in {+1, -1}``: ``y`` for erf, ``(1 + y)/2`` for sigmoid + mean."""
+        if self.activation == "sigmoid" and self.readout == "mean":
+            return (1 + y) / 2
+        return y
+
+    def param_groups(self, lr: float) -> list[dict[str, Any]]:
+        """SGD parameter groups as in the reference code: ``lr`` for ``W``, ``lr / D`` for learnable biases."""
+        groups = [{"params": [self.W], "lr": lr}]
+        if isinstance(self.b, nn.Parameter):
+            groups.append({"params": [self.b], "lr": lr / self.D})
+        return groups
+
+
+def mse_per_member(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of every member on its own batch: ``[M]`` (``x [M, n, D]``, ``y [M, n]``)."""
+    return (model(x) - model.targets(y)).pow(2).mean(-1)
+
+
+def accuracy_per_member(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Fraction of correctly classified samples per member: ``[M]``.
+
+    The predicted class is ``+1`` where the output exceeds the midpoint of the two targets
+    (0 for erf, 1/2 for sigmoid with ``readout="mean"``).
+    """
+    mid = model.targets(torch.zeros(1, device=y.device)).item() if model.readout == "mean" else 0.0
+    with torch.no_grad():
+        return ((model(x) > mid) == (y > 0)).float().mean(-1)
+
+
+def fit(model: TwoLayer, task: TwoClassTask, *, steps: int, lr: float, batch_size: int = 100,
+        generator: torch.Generator | None = None, record_every: int | None = None,
+        metrics: dict[str, Callable[[nn.Module], Any]] | None = None, device: torch.device | str | None = None,
+        ) -> History:
+    """Online SGD of all members on fresh batches of their own task, with :func:`nnlab.training.train`.
+
+    Args:
+        model: a :class:`TwoLayer` with ``task.members`` members.
+        task: the data, one two-class task per member (drawn on the CPU with ``generator``).
+        steps: SGD steps. lr: learning rate *per sample*: each step moves by ``lr * batch_size``
+            times the gradient of the batch-mean loss, so one sample contributes a step ``lr``
+            as in online SGD (the reference uses ``lr = 0.05 K`` with one sample a step). What
+            matters for the final fields is roughly ``lr * steps * batch_size``.
+        batch_size: fresh samples per member and step.
+        generator: CPU generator for the data. record_every, metrics: as in ``train``.
+        device: where to train; default: the model's device. On the CPU the data are drawn
+            with ``generator``. On a GPU the task is moved there and the data are drawn on the
+            GPU (much faster) from a device generator seeded by ``generator``: reproducible on
+            that kind of device, but not equal to the CPU stream.
+
+    Returns:
+        The :class:`nnlab.training.History` with the per-member loss ``[M]`` at each record.
+    """
+    if not isinstance(model, TwoLayer) or not isinstance(task, TwoClassTask):
+        raise ValueError("model must be a TwoLayer and task a TwoClassTask")
+    if task.members != model.M or task.D != model.D:
+        raise ValueError(f"task has {task.members} members of dimension {task.D}, the model {model.M} of {model.D}")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    device = model.W.device if device is None else torch.device(device)
+    if device.type != "cpu":
+        seed = int(torch.randint(2**62, (1,), generator=generator))
+        generator = torch.Generator(device).manual_seed(seed)
+        task = copy.copy(task).to(device)  # the caller's task stays on the CPU
+
+    def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return task.sample(batch_size, generator)
+
+    step_lr = lr * batch_size
+    return train(model, mse_per_member, batch, steps=steps, lr=step_lr,
+                 optimizer=lambda params: torch.optim.SGD(model.param_groups(step_lr)),
+                 record_every=record_every, metrics=metrics)

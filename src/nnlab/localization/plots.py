@@ -1,0 +1,51 @@
+"""Receptive-field figures: all ``K`` fields as an image, and fields as line plots."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.image import AxesImage
+
+from .metrics import peak_position
+
+__all__ = ["plot_fields_image", "plot_fields"]
+
+
+def _fields(w: torch.Tensor) -> torch.Tensor:
+    if not isinstance(w, torch.Tensor) or w.ndim != 2:
+        raise ValueError(f"w must be a tensor [K, D] of receptive fields, got {getattr(w, 'shape', w)!r}")
+    return w.detach().cpu().float()
+
+
+def plot_fields_image(ax: Axes, w: torch.Tensor, title: str = "", normalize: bool = False) -> AxesImage:
+    """All ``K`` fields ``w [K, D]`` as rows of an image, colour scale symmetric around 0.
+
+    With ``normalize`` every row is divided by its largest absolute weight, so weak and strong
+    fields are equally visible.
+    """
+    w = _fields(w)
+    if normalize:
+        w = w / w.abs().amax(-1, keepdim=True).clamp(min=1e-30)
+    lim = float(w.abs().max())
+    image = ax.imshow(w.numpy(), aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    ax.set(xlabel="input site i", ylabel="neuron k", title=title)
+    ax.grid(False)
+    return image
+
+
+def plot_fields(ax: Axes, w: torch.Tensor, centre: bool = False, colors: list[str] | None = None,
+                **kwargs) -> None:
+    """Line plots of fields ``w [K, D]``; ``centre`` rolls each one so that its peak sits mid-ring.
+
+    Rolling is allowed because the data are translation invariant: overlaying centred fields
+    shows whether they share one shape (a convolution filter) at different positions.
+    """
+    w = _fields(w)
+    D = w.shape[1]
+    for k, row in enumerate(w):
+        if centre:
+            row = torch.roll(row, D // 2 - round(float(peak_position(row))) % D)
+        color = None if colors is None else colors[k % len(colors)]
+        ax.plot(np.arange(D), row.numpy(), color=color, **kwargs)
+    ax.set(xlabel="input site i (centred on the peak)" if centre else "input site i", ylabel="weight")

@@ -1,0 +1,134 @@
+"""The chapter's experiments: data on a circle, and a network trained beside its linearization.
+
+:func:`train_side_by_side` trains a network and its linearization from the same ``theta0`` with
+the same loop and learning rate, and measures how far they drift apart (Lee et al. 2019):
+``|f - f_lin|`` on test inputs and the relative kernel change
+``|Theta_T - Theta_0|_F / |Theta_0|_F``. :func:`lazy_sweep` repeats it over widths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from ..training import History, train
+from ..validation import check_int, check_real
+from .kernels import empirical_ntk
+from .linearization import Linearized, linearize, parameter_distance
+from .models import MLP
+
+__all__ = ["circle", "half_mse", "SideBySide", "train_side_by_side", "lazy_sweep"]
+
+
+def circle(angles: torch.Tensor) -> torch.Tensor:
+    """Points ``sqrt(2) (cos phi, sin phi)`` on the circle of radius ``sqrt(2)`` in ``R^2``: ``[m]`` -> ``[m, 2]``.
+
+    The radius makes ``|x|^2 / d = 1``, so the NTK of :class:`MLP` has ``Theta(x, x) = 1``.
+    """
+    if not isinstance(angles, torch.Tensor) or angles.ndim != 1:
+        raise ValueError(f"angles must be a 1-D tensor, got {getattr(angles, 'shape', type(angles))}")
+    return math.sqrt(2) * torch.stack([torch.cos(angles), torch.sin(angles)], dim=-1)
+
+
+def half_mse(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss ``(1/2n) sum_i (f(x_i) - y_i)^2`` used throughout the chapter."""
+    return 0.5 * ((model(x) - y) ** 2).mean()
+
+
+@dataclass
+class SideBySide:
+    """Result of :func:`train_side_by_side` (all numbers are Python floats)."""
+
+    net: torch.nn.Module
+    lin: Linearized
+    f_gap: float  # RMS of f_T - f_lin,T on the test inputs
+    f_move: float  # RMS of f_T - f_0 on the test inputs (how far the function travelled)
+    kernel_change: float  # |Theta_T - Theta_0|_F / |Theta_0|_F on the kernel inputs
+    weight_change: float  # |theta_T - theta_0| / |theta_0|
+    net_loss: float
+    lin_loss: float
+    net_history: History | None = field(default=None, repr=False)
+    lin_history: History | None = field(default=None, repr=False)
+
+
+def train_side_by_side(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor, *, steps: int,
+                       lr: float, kernel_inputs: torch.Tensor | None = None, metrics: dict | None = None,
+                       record_every: int | None = None) -> SideBySide:
+    """Train ``model`` and its linearization at ``theta0`` by full-batch gradient descent on :func:`half_mse`.
+
+    Args:
+        model: the network at ``theta0`` (trained in place); an :class:`MLP` or any scalar-output
+            module (its ``lr_scale`` attribute, if any, multiplies the learning rate).
+        x, y: training inputs ``[n, d]`` and targets ``[n]``.
+        x_test: inputs ``[m, d]`` where the two functions are compared.
+        steps: gradient-descent steps (>= 1).
+        lr: width-independent learning rate (> 0); the step is ``lr * model.lr_scale``.
+        kernel_inputs: inputs on which ``Theta_0`` and ``Theta_T`` are compared (default ``x``).
+        metrics: extra ``{name: fn(module)}`` recorded for both runs (see :func:`nnlab.training.train`).
+        record_every: record interval of the histories.
+
+    Returns:
+        :class:`SideBySide`.
+    """
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    if x.ndim != 2 or y.shape != (x.shape[0],) or x_test.ndim != 2 or x_test.shape[1] != x.shape[1]:
+        raise ValueError(f"x must be [n, d], y [n] and x_test [m, d], got {tuple(x.shape)}, {tuple(y.shape)}, "
+                         f"{tuple(x_test.shape)}")
+    kx = x if kernel_inputs is None else kernel_inputs
+    lin = linearize(model)
+    theta0 = {k: v.detach().clone() for k, v in model.named_parameters()}
+    k0 = empirical_ntk(model, kx)
+    with torch.no_grad():
+        f0 = model(x_test)
+    step = lr * getattr(model, "lr_scale", 1.0)
+    h_net = train(model, half_mse, (x, y), steps=steps, lr=step, metrics=metrics, record_every=record_every,
+                  progress=False)
+    h_lin = train(lin, half_mse, (x, y), steps=steps, lr=step, metrics=metrics, record_every=record_every,
+                  progress=False)
+    kt = empirical_ntk(model, kx)
+    with torch.no_grad():
+        f_net, f_lin = model(x_test), lin(x_test)
+    rms = lambda v: float(v.pow(2).mean().sqrt())  # noqa: E731
+    return SideBySide(
+        net=model, lin=lin, f_gap=rms(f_net - f_lin), f_move=rms(f_net - f0),
+        kernel_change=float(torch.linalg.norm(kt - k0) / torch.linalg.norm(k0)),
+        weight_change=parameter_distance(model, theta0),
+        net_loss=float(h_net.final_loss), lin_loss=float(h_lin.final_loss), net_history=h_net, lin_history=h_lin,
+    )
+
+
+def lazy_sweep(widths: Sequence[int], x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor, *, steps: int,
+               lr: float, depth: int = 1, parameterization: str = "ntk", seeds: Sequence[int] = (0,),
+               dtype: torch.dtype = torch.float32) -> list[dict[str, float]]:
+    """:func:`train_side_by_side` for each width and seed; the initial weights come from ``generator(seed)``.
+
+    Args:
+        widths: hidden widths (each >= 1).
+        x, y, x_test, steps, lr: as in :func:`train_side_by_side` (on the device of ``x``).
+        depth, parameterization: of :class:`MLP`.
+        seeds: initialization seeds; the rows average over them.
+        dtype: dtype of the networks.
+
+    Returns:
+        One dictionary per width: ``width``, ``f_gap``, ``f_move``, ``kernel_change``,
+        ``weight_change``, ``net_loss``, ``lin_loss`` (means over seeds).
+    """
+    widths = [check_int("widths[i]", w, minimum=1) for w in widths]
+    seeds = [check_int("seeds[i]", s, minimum=0) for s in seeds]
+    if not widths or not seeds:
+        raise ValueError("widths and seeds must not be empty")
+    keys = ("f_gap", "f_move", "kernel_change", "weight_change", "net_loss", "lin_loss")
+    rows = []
+    for w in widths:
+        acc = dict.fromkeys(keys, 0.0)
+        for s in seeds:
+            net = MLP(x.shape[1], w, depth, parameterization, generator=torch.Generator().manual_seed(s), dtype=dtype)
+            res = train_side_by_side(net.to(x.device), x, y, x_test, steps=steps, lr=lr)
+            for k in keys:
+                acc[k] += getattr(res, k) / len(seeds)
+        rows.append({"width": w, **acc})
+    return rows

@@ -1,0 +1,138 @@
+"""Closed-form gradient flow of kernel regression, read in the eigenbasis of the kernel.
+
+For the loss ``L = (1/2n) sum_i (f(x_i) - y_i)^2`` and a fixed kernel ``Theta`` (the NTK of a
+wide network, which barely moves), gradient flow with learning rate ``eta`` obeys
+``df(X)/dt = -(eta/n) Theta(X, X) (f(X) - y)``. With ``Theta(X, X)/n = U diag(lambda) U^T`` the
+residual ``r = y - f(X)`` decays independently along each eigenvector:
+``U^T r(t) = exp(-eta lambda t) U^T r(0)``. Directions with large ``lambda`` are fitted first;
+stopping at time ``t`` keeps the filter ``1 - exp(-eta lambda t)``, a spectral regularizer
+(Jacot et al. 2018; Arora et al. 2019).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..validation import check_real
+
+__all__ = ["Eigenbasis", "eigenbasis", "residual_decay", "kernel_regression_path", "fitted_fraction"]
+
+
+@dataclass
+class Eigenbasis:
+    """Eigendecomposition of ``Theta(X, X) / n``: ``values`` ``[n]`` (descending), ``vectors`` ``[n, n]`` (columns)."""
+
+    values: torch.Tensor
+    vectors: torch.Tensor
+
+    def project(self, r: torch.Tensor) -> torch.Tensor:
+        """Coefficients ``U^T r`` of vectors ``r`` ``[..., n]`` along the eigenvectors: ``[..., n]``."""
+        return r @ self.vectors
+
+
+def _check_square(kernel: torch.Tensor) -> None:
+    if not isinstance(kernel, torch.Tensor) or kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
+        raise ValueError(f"kernel must be a square 2-D tensor [n, n], got {getattr(kernel, 'shape', type(kernel))}")
+
+
+def _check_times(times: torch.Tensor | list | float) -> torch.Tensor:
+    t = torch.as_tensor(times, dtype=torch.float64).reshape(-1)
+    if t.numel() == 0 or not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
+        raise ValueError(f"times must be finite and >= 0, got {t.tolist()}")
+    return t
+
+
+def eigenbasis(kernel: torch.Tensor) -> Eigenbasis:
+    """Eigenbasis of the normalized training kernel ``Theta(X, X) / n``.
+
+    Args:
+        kernel: ``Theta(X, X)`` ``[n, n]``, symmetric.
+
+    Returns:
+        :class:`Eigenbasis` in float64, eigenvalues sorted from largest to smallest (negative
+        round-off eigenvalues are clipped to 0).
+    """
+    _check_square(kernel)
+    k = kernel.detach().double().cpu()
+    if not torch.allclose(k, k.T, rtol=1e-6, atol=1e-8 * float(k.abs().max())):
+        raise ValueError("kernel must be symmetric (Theta(X, X) of one set of inputs)")
+    values, vectors = torch.linalg.eigh((k + k.T) / (2 * k.shape[0]))
+    order = torch.argsort(values, descending=True)
+    return Eigenbasis(values[order].clamp_min(0.0), vectors[:, order])
+
+
+def residual_decay(basis: Eigenbasis, lr: float, times: torch.Tensor | list | float) -> torch.Tensor:
+    """Predicted remaining residual fraction ``exp(-lr * lambda_i * t)`` per eigen-direction.
+
+    Args:
+        basis: from :func:`eigenbasis`.
+        lr: learning rate ``eta`` (> 0) of ``L = (1/2n) sum (f - y)^2``.
+        times: ``T`` training times (steps of gradient descent at small ``eta``), each >= 0.
+
+    Returns:
+        ``[T, n]``: row ``t`` multiplies the coefficients ``U^T r(0)`` to give ``U^T r(t)``.
+    """
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    t = _check_times(times)
+    return torch.exp(-lr * t[:, None] * basis.values[None, :])
+
+
+def fitted_fraction(basis: Eigenbasis, residual0: torch.Tensor, residuals: torch.Tensor) -> torch.Tensor:
+    """Measured fitted fraction ``1 - (U^T r(t))_i / (U^T r(0))_i`` per eigen-direction.
+
+    Args:
+        basis: from :func:`eigenbasis`.
+        residual0: ``r(0) = y - f_0(X)`` ``[n]``.
+        residuals: ``r(t)`` at ``T`` times ``[T, n]``.
+
+    Returns:
+        ``[T, n]``; compare with ``1 - residual_decay(...)``.
+    """
+    n = basis.values.shape[0]
+    if residual0.shape != (n,) or residuals.ndim != 2 or residuals.shape[1] != n:
+        raise ValueError(f"residual0 must be [{n}] and residuals [T, {n}], got {tuple(residual0.shape)} "
+                         f"and {tuple(residuals.shape)}")
+    c0 = basis.project(residual0.detach().double().cpu())
+    return 1 - basis.project(residuals.detach().double().cpu()) / c0
+
+
+def kernel_regression_path(kernel_train: torch.Tensor, kernel_test: torch.Tensor, y: torch.Tensor,
+                           f0_train: torch.Tensor, f0_test: torch.Tensor, lr: float,
+                           times: torch.Tensor | list | float) -> torch.Tensor:
+    """Test predictions of gradient flow with a fixed kernel, in closed form, at several times.
+
+    ``f_t(x) = f_0(x) + Theta(x, X)/n U diag((1 - exp(-eta lambda t)) / lambda) U^T (y - f_0(X))``,
+    with ``Theta(X, X)/n = U diag(lambda) U^T`` (the factor is ``eta t`` where ``lambda = 0``).
+    At ``t -> inf`` it is kernel regression (the minimum-norm interpolant) started from ``f_0``.
+
+    Args:
+        kernel_train: ``Theta(X, X)`` ``[n, n]``.
+        kernel_test: ``Theta(x, X)`` ``[m, n]``.
+        y: targets ``[n]``.
+        f0_train, f0_test: the initial function on ``X`` ``[n]`` and on the test inputs ``[m]``.
+        lr: learning rate ``eta`` (> 0) of ``L = (1/2n) sum (f - y)^2``.
+        times: ``T`` times >= 0.
+
+    Returns:
+        ``[T, m]`` predictions in float64. Use ``kernel_test = kernel_train`` for the training fit.
+    """
+    _check_square(kernel_train)
+    n = kernel_train.shape[0]
+    if not isinstance(kernel_test, torch.Tensor) or kernel_test.ndim != 2 or kernel_test.shape[1] != n:
+        raise ValueError(f"kernel_test must be [m, {n}], got {tuple(getattr(kernel_test, 'shape', ()))}")
+    m = kernel_test.shape[0]
+    if y.shape != (n,) or f0_train.shape != (n,) or f0_test.shape != (m,):
+        raise ValueError(f"y and f0_train must be [{n}] and f0_test [{m}], got {tuple(y.shape)}, "
+                         f"{tuple(f0_train.shape)}, {tuple(f0_test.shape)}")
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    t = _check_times(times)
+    basis = eigenbasis(kernel_train)
+    lam = basis.values
+    tiny = lam <= 1e-12 * float(lam.max())
+    rate = -torch.expm1(-lr * t[:, None] * lam[None, :]) / torch.where(tiny, 1.0, lam)[None, :]
+    rate = torch.where(tiny[None, :], lr * t[:, None], rate)  # limit lambda -> 0
+    c0 = basis.project((y - f0_train).detach().double().cpu())
+    weights = (rate * c0[None, :]) @ basis.vectors.T  # [T, n]: coefficients on Theta(x, X)/n
+    return f0_test.detach().double().cpu()[None, :] + weights @ (kernel_test.detach().double().cpu().T / n)

@@ -1,0 +1,24 @@
+"""The rainbow model of trained weights (Guth, Ménard, Rochette & Mallat, arXiv 2305.18512).
+
+Networks trained from different random initializations have different weights, but their
+activations agree up to an orthogonal change of basis, and in that common basis the weights of
+each layer look like independent samples from one distribution, often well described by its
+covariance. The package is split by subject:
+
+- :mod:`nnlab.rainbow.models`: bias-free ReLU MLPs trained as one batched ensemble of seeds;
+- :mod:`nnlab.rainbow.alignment`: cross-covariances, Procrustes alignment, explained fraction;
+- :mod:`nnlab.rainbow.covariance`: pooled weight covariances, Marchenko–Pastur reference;
+- :mod:`nnlab.rainbow.resampling`: Gaussian rainbow networks resampled layer by layer.
+"""
+
+from .alignment import Alignment, align, align_network, cross_covariance, explained_fraction
+from .covariance import isotropic, marchenko_pastur, marchenko_pastur_edges, matrix_cosine, weight_covariance
+from .models import BatchedMLP, accuracy, cross_entropy, fit_classifier, train_mlps
+from .resampling import psd_sqrt, resample
+
+__all__ = [
+    "BatchedMLP", "train_mlps", "accuracy", "cross_entropy", "fit_classifier",
+    "cross_covariance", "align", "explained_fraction", "Alignment", "align_network",
+    "weight_covariance", "isotropic", "matrix_cosine", "marchenko_pastur", "marchenko_pastur_edges",
+    "psd_sqrt", "resample",
+]

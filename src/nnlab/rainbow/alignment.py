@@ -1,0 +1,153 @@
+"""Aligning activations of different networks by an orthogonal change of basis (Procrustes).
+
+For activations ``phi_ref(x)`` in ``R^{d1}`` and ``phi(x)`` in ``R^{d2}`` the uncentred
+cross-covariance is ``Sigma_12 = E[phi_ref phi^T]``. With its SVD ``Sigma_12 = U S V^T`` the
+(semi-)orthogonal ``A = U V^T`` minimizes ``E ||phi_ref - A phi||^2`` (orthogonal Procrustes),
+and the explained fraction ``sum_i s_i / sqrt(tr Sigma_11 tr Sigma_22)`` is 1 exactly when
+``phi_ref = A phi`` for an orthogonal ``A`` (Guth et al. 2023, arXiv 2305.18512, section 2).
+
+Activations are ``[..., n, d]`` (leading batch dimensions, then samples, then features), so a
+whole ensemble of networks aligns to a reference in one batched SVD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..validation import check_int
+from .models import BatchedMLP
+
+__all__ = ["cross_covariance", "align", "explained_fraction", "Alignment", "align_network"]
+
+
+def _check_pair(phi1: torch.Tensor, phi2: torch.Tensor, name1: str = "phi1", name2: str = "phi2") -> None:
+    for name, t in ((name1, phi1), (name2, phi2)):
+        if not isinstance(t, torch.Tensor) or t.ndim < 2:
+            raise ValueError(f"{name} must be a tensor of shape [..., n, d], got {getattr(t, 'shape', t)!r}")
+    if phi1.shape[-2] != phi2.shape[-2]:
+        raise ValueError(
+            f"{name1} and {name2} must hold the same samples (dimension -2), "
+            f"got {tuple(phi1.shape)} and {tuple(phi2.shape)}"
+        )
+    try:
+        torch.broadcast_shapes(phi1.shape[:-2], phi2.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"the batch dimensions of {name1} {tuple(phi1.shape)} and {name2} {tuple(phi2.shape)} do not broadcast"
+        ) from None
+
+
+def cross_covariance(phi1: torch.Tensor, phi2: torch.Tensor) -> torch.Tensor:
+    """Uncentred cross-covariance ``E_x[phi1(x) phi2(x)^T]``.
+
+    Args:
+        phi1: ``[..., n, d1]`` activations on ``n`` inputs.
+        phi2: ``[..., n, d2]`` activations on the same inputs.
+
+    Returns:
+        ``[..., d1, d2]`` (batch dimensions broadcast).
+    """
+    _check_pair(phi1, phi2)
+    return phi1.transpose(-1, -2) @ phi2 / phi1.shape[-2]
+
+
+def _traces(phi_ref: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
+    """``sqrt(tr Sigma_11 tr Sigma_22)`` = ``sqrt(E|phi_ref|^2 E|phi|^2)``: ``[...]``."""
+    t1 = phi_ref.pow(2).sum(-1).mean(-1)
+    t2 = phi.pow(2).sum(-1).mean(-1)
+    return (t1 * t2).sqrt()
+
+
+def align(phi_ref: torch.Tensor, phi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Orthogonal ``A`` with ``A phi ≈ phi_ref``, and the fraction of the activations it explains.
+
+    ``Sigma_12 = E[phi_ref phi^T] = U S V^T`` (SVD), ``A = U V^T`` minimizes
+    ``E ||phi_ref - A phi||^2`` over (semi-)orthogonal matrices, and
+    ``explained = sum_i s_i / sqrt(tr Sigma_11 tr Sigma_22)`` lies in ``[0, 1]``.
+
+    Args:
+        phi_ref: ``[..., n, d_ref]`` reference activations.
+        phi: ``[..., n, d]`` activations to rotate onto the reference (same inputs).
+
+    Returns:
+        ``(A, explained)`` with ``A`` of shape ``[..., d_ref, d]`` (orthonormal columns if
+        ``d <= d_ref``, orthonormal rows otherwise) and ``explained`` of shape ``[...]``.
+    """
+    sigma = cross_covariance(phi_ref, phi)
+    U, S, Vh = torch.linalg.svd(sigma, full_matrices=False)
+    A = U @ Vh
+    explained = S.sum(-1) / _traces(phi_ref, phi).clamp_min(torch.finfo(S.dtype).tiny)
+    return A, explained
+
+
+def explained_fraction(phi_ref: torch.Tensor, phi: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+    """``<A, Sigma_12>_F / sqrt(tr Sigma_11 tr Sigma_22)`` for a given alignment ``A`` (e.g. on held-out data).
+
+    With ``A`` from :func:`align` on the same data this is the explained fraction that ``align``
+    returns; on other data it measures how well the rotation fitted on the training inputs
+    transfers. For equal traces, ``E||phi_ref - A phi||^2 / E||phi_ref||^2 = 2 (1 - explained)``.
+
+    Args:
+        phi_ref: ``[..., n, d_ref]``. phi: ``[..., n, d]``. A: ``[..., d_ref, d]``.
+
+    Returns:
+        ``[...]``.
+    """
+    _check_pair(phi_ref, phi, "phi_ref", "phi")
+    if A.shape[-2:] != (phi_ref.shape[-1], phi.shape[-1]):
+        raise ValueError(
+            f"A must have shape [..., {phi_ref.shape[-1]}, {phi.shape[-1]}] to map phi to phi_ref, got {tuple(A.shape)}"
+        )
+    sigma = cross_covariance(phi_ref, phi)
+    return (A * sigma).sum((-1, -2)) / _traces(phi_ref, phi).clamp_min(torch.finfo(sigma.dtype).tiny)
+
+
+@dataclass
+class Alignment:
+    """Every member of an ensemble aligned, layer by layer, to a reference member.
+
+    Attributes:
+        rotations: per hidden layer ``l``, ``A_l`` of shape ``[M, N_l(ref), N_l]`` with
+            ``A_l phi_l ≈ phi_l(ref)``.
+        weights: per layer (output layer included), the weights expressed in the reference's
+            input basis, ``W_l A_{l-1}^T``: ``[M, N_l, N_{l-1}(ref)]`` (layer 1 unchanged).
+        explained: per hidden layer, the explained fraction ``[M]`` on the alignment data.
+    """
+
+    rotations: list[torch.Tensor]
+    weights: list[torch.Tensor]
+    explained: list[torch.Tensor]
+
+
+@torch.no_grad()
+def align_network(model: BatchedMLP, X: torch.Tensor, reference: int = 0) -> Alignment:
+    """Align every member's hidden activations to those of member ``reference``, layer by layer.
+
+    Each hidden layer's activations (computed by the member's own network) are aligned with
+    :func:`align`; the next layer's weights are rotated accordingly, ``W_l -> W_l A_{l-1}^T``,
+    since ``W_l phi_{l-1} ≈ W_l A_{l-1}^T phi_{l-1}(ref)``. The reference aligns to itself with
+    ``A = I``.
+
+    Args:
+        model: the ensemble.
+        X: alignment inputs ``[n, d]`` (training data).
+        reference: index of the reference member.
+
+    Returns:
+        :class:`Alignment`.
+    """
+    reference = check_int("reference", reference, minimum=0, maximum=model.members - 1)
+    if X.ndim != 2 or X.shape[1] != model.sizes[0]:
+        raise ValueError(f"X must have shape [n, {model.sizes[0]}], got {tuple(X.shape)}")
+    hidden = model.hidden(X)
+    rotations, explained = [], []
+    for h in hidden:
+        A, e = align(h[reference], h)
+        rotations.append(A)
+        explained.append(e)
+    weights = [model.weights[0].detach().clone()]
+    for w, A in zip(list(model.weights)[1:], rotations):
+        weights.append(w.detach() @ A.transpose(1, 2))
+    return Alignment(rotations, weights, explained)

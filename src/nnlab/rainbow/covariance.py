@@ -1,0 +1,96 @@
+"""Weight covariances of aligned networks and the Marchenko–Pastur reference spectrum.
+
+In the rainbow model the rows ``w_i`` of a layer (one per neuron), expressed in the aligned
+basis of the layer's input, are i.i.d. samples of a distribution ``pi_l``; its second moment
+``C_l = E[w w^T]`` is estimated by ``W^T W / N`` pooled over aligned networks. At
+initialization the entries are i.i.d. with variance ``sigma^2``, and the eigenvalues of
+``W^T W / N`` (``d`` inputs, ``N`` rows) follow the Marchenko–Pastur law of ratio ``d / N``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..validation import check_int, check_real
+
+__all__ = ["weight_covariance", "isotropic", "matrix_cosine", "marchenko_pastur", "marchenko_pastur_edges"]
+
+
+def weight_covariance(weights: torch.Tensor) -> torch.Tensor:
+    """Uncentred weight covariance ``C = W^T W / N``, pooled over aligned networks.
+
+    Args:
+        weights: ``[N, d]`` (one row per neuron, ``d`` inputs) or ``[M, N, d]`` for ``M``
+            networks whose rows are expressed in the same (aligned) input basis.
+
+    Returns:
+        ``[d, d]`` symmetric positive semi-definite: ``sum_m W_m^T W_m / (M N)``.
+    """
+    if not isinstance(weights, torch.Tensor) or weights.ndim not in (2, 3):
+        got = getattr(weights, "shape", weights)
+        raise ValueError(f"weights must be a tensor of shape [N, d] or [M, N, d], got {got!r}")
+    W = weights.reshape(-1, weights.shape[-1])
+    return W.T @ W / W.shape[0]
+
+
+def isotropic(C: torch.Tensor) -> torch.Tensor:
+    """The isotropic covariance with the same trace: ``(tr C / d) I``, ``[d, d]`` (a control)."""
+    if not isinstance(C, torch.Tensor) or C.ndim != 2 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"C must be a square matrix [d, d], got {getattr(C, 'shape', C)!r}")
+    d = C.shape[0]
+    return torch.eye(d, dtype=C.dtype, device=C.device) * (torch.trace(C) / d)
+
+
+def matrix_cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Frobenius cosine ``<a, b>_F / (|a|_F |b|_F)`` over the last two dimensions: ``[...]``.
+
+    1 for proportional matrices; about 0 for independent random ones of zero mean.
+    """
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-2:] != b.shape[-2:]:
+        raise ValueError(
+            f"a and b must be matrices of the same shape [..., p, q], got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    num = (a * b).sum((-1, -2))
+    return num / (a.pow(2).sum((-1, -2)) * b.pow(2).sum((-1, -2))).sqrt()
+
+
+def marchenko_pastur_edges(ratio: float, variance: float) -> tuple[float, float]:
+    """Support ``[sigma^2 (1 - sqrt(r))^2, sigma^2 (1 + sqrt(r))^2]`` of the Marchenko–Pastur bulk."""
+    ratio = check_real("ratio", ratio, low=0.0, low_open=True)
+    variance = check_real("variance", variance, low=0.0, low_open=True)
+    s = math.sqrt(ratio)
+    return variance * (1 - s) ** 2, variance * (1 + s) ** 2
+
+
+def marchenko_pastur(
+    ratio: float, variance: float, x: np.ndarray | None = None, points: int = 400,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Marchenko–Pastur density of the eigenvalues of ``W^T W / N`` for i.i.d. entries.
+
+    For ``W`` of shape ``[N, d]`` with i.i.d. entries of mean 0 and variance ``sigma^2`` and
+    ``d / N -> ratio``, the eigenvalue distribution of the ``d x d`` matrix ``W^T W / N`` has
+    density ``sqrt((b - x)(x - a)) / (2 pi sigma^2 ratio x)`` on ``[a, b]`` (see
+    :func:`marchenko_pastur_edges`), plus an atom of mass ``1 - 1/ratio`` at 0 when ``ratio > 1``
+    (not included in the returned density, which then integrates to ``1 / ratio``).
+
+    Args:
+        ratio: ``d / N`` (> 0). variance: ``sigma^2`` (> 0).
+        x: where to evaluate (default: ``points`` points spanning the support).
+        points: number of default points (>= 2).
+
+    Returns:
+        ``(x, density)`` as numpy arrays.
+    """
+    lo, hi = marchenko_pastur_edges(ratio, variance)
+    if x is None:
+        points = check_int("points", points, minimum=2)
+        x = np.linspace(lo, hi, points)
+    x = np.asarray(x, dtype=float)
+    inside = (x > lo) & (x < hi)
+    dens = np.zeros_like(x)
+    xi = x[inside]
+    dens[inside] = np.sqrt((hi - xi) * (xi - lo)) / (2 * np.pi * variance * ratio * xi)
+    return x, dens

@@ -1,0 +1,81 @@
+"""Sparse synthetic features with importance weights (Elhage et al. 2022, "Toy Models of Superposition").
+
+Each feature is ``x_i ~ U[0, 1]`` with probability ``1 - S`` and ``0`` otherwise (``S`` is the
+sparsity); feature ``i`` has importance ``I_i = decay**i``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..validation import check_int, check_real
+
+__all__ = ["importance", "sparse_features", "check_sparsity"]
+
+
+def check_sparsity(sparsity: float | torch.Tensor) -> float | torch.Tensor:
+    """Return ``sparsity`` (a number or a 1-D tensor) after checking that it lies in ``[0, 1]``."""
+    if isinstance(sparsity, torch.Tensor):
+        if sparsity.ndim > 1 or sparsity.numel() == 0 or not sparsity.is_floating_point():
+            raise ValueError(f"sparsity must be a number or a non-empty 1-D float tensor, got shape "
+                             f"{tuple(sparsity.shape)} and dtype {sparsity.dtype}")
+        bad = ~((sparsity >= 0) & (sparsity <= 1))
+        if bool(bad.any()):
+            raise ValueError(f"sparsity must lie in [0, 1], got {float(sparsity[bad][0])}")
+        return sparsity
+    return check_real("sparsity", sparsity, low=0.0, high=1.0)
+
+
+def importance(n_features: int, decay: float = 0.9) -> torch.Tensor:
+    """Importance weights ``I_i = decay**i``, ``i = 0..n_features-1``: shape ``[n_features]``.
+
+    Args:
+        n_features: number of features ``n`` (>= 1).
+        decay: ratio between consecutive importances, in ``(0, 1]``.
+
+    Returns:
+        Tensor ``[n_features]`` (float32), ``[1, decay, decay**2, ...]``.
+    """
+    n_features = check_int("n_features", n_features, minimum=1)
+    decay = check_real("decay", decay, low=0.0, high=1.0, low_open=True)
+    return decay ** torch.arange(n_features, dtype=torch.float32)
+
+
+def sparse_features(
+    batch: int,
+    n_features: int,
+    sparsity: float | torch.Tensor,
+    generator: torch.Generator | None = None,
+    *,
+    shared: bool = True,
+) -> torch.Tensor:
+    """Draw sparse features ``x = u * [r >= S]`` with ``u, r ~ U[0, 1]``.
+
+    Each feature is non-zero with probability ``1 - S`` and then uniform on ``[0, 1]``.
+
+    Args:
+        batch: number of samples (>= 1).
+        n_features: number of features ``n`` (>= 1).
+        sparsity: ``S`` in ``[0, 1]``: a number, or a 1-D tensor ``[I]`` with one sparsity per
+            model instance.
+        generator: CPU generator (the draw happens on the CPU; move the result to the device).
+        shared: with a tensor ``sparsity``, use one draw of ``u, r`` ``[batch, n]`` for all
+            instances (instance ``k`` keeps the features with ``r >= S_k``: cheap, and instances
+            at the same sparsity see the same data); ``False`` draws independently per instance.
+
+    Returns:
+        ``[batch, n_features]`` for a number ``sparsity``; ``[batch, I, n_features]`` for a tensor.
+        The tensor's device is ``sparsity``'s device when it is a tensor.
+    """
+    batch = check_int("batch", batch, minimum=1)
+    n_features = check_int("n_features", n_features, minimum=1)
+    sparsity = check_sparsity(sparsity)
+    if not isinstance(sparsity, torch.Tensor):
+        u = torch.rand(batch, n_features, generator=generator)
+        r = torch.rand(batch, n_features, generator=generator)
+        return u * (r >= sparsity)
+    n_inst = sparsity.shape[0]
+    shape = (batch, 1, n_features) if shared else (batch, n_inst, n_features)
+    u = torch.rand(shape, generator=generator).to(sparsity.device)
+    r = torch.rand(shape, generator=generator).to(sparsity.device)
+    return u * (r >= sparsity.to(u.dtype)[None, :, None])

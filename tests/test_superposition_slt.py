@@ -1,0 +1,78 @@
+import pytest
+import torch
+from torch import nn
+
+from nnlab.superposition import PowerModel, power_model_llc, sgld_llc
+
+
+def regular_problem(d=3, n=500, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g)
+    model = nn.Linear(d, 1, bias=False)
+    with torch.no_grad():
+        model.weight.zero_()
+    return model, x, torch.zeros(n, 1)
+
+
+def half_mse(f, x, y):
+    return 0.5 * ((f(x) - y) ** 2).mean()
+
+
+def test_regular_model_gives_half_the_dimension():
+    """For a regular model lambda = d/2; with full batches the discretized chain is Gaussian and
+    E[n beta (L - L*)] has a closed form, which the estimate must match within its noise."""
+    d, nbeta, lr, gamma = 3, 1000.0, 3e-4, 1.0
+    model, x, y = regular_problem(d)
+    est = sgld_llc(model, half_mse, (x, y), steps=1000, burnin=200, chains=8, lr=lr, localization=gamma,
+                   nbeta=nbeta, generator=torch.Generator().manual_seed(1))
+    h = torch.linalg.eigvalsh(x.T @ x / x.shape[0]).double()
+    a = nbeta * h + gamma
+    # stationary variance of w <- w - (lr/2) a w + sqrt(lr) xi along each eigendirection
+    var = 1.0 / (a * (1 - lr * a / 4))
+    exact = float((0.5 * nbeta * h * var).sum())
+    assert abs(exact - d / 2) < 0.15  # d/2 plus the step-size bias
+    assert abs(est.llc - exact) < 0.1
+    assert est.trace.shape == (1000, 8) and est.llc_per_chain.shape == (8,)
+    assert abs(est.init_loss) < 1e-12
+    assert model.weight.abs().max() == 0  # w* untouched
+
+
+def test_minibatch_default_nbeta_and_members():
+    """Per-member losses give per-member estimates; nbeta defaults to B / ln B."""
+    model = PowerModel([1, 1], [1, 2])
+    x = torch.randn(256, generator=torch.Generator().manual_seed(0))
+
+    def loss(f, x):
+        return 0.5 * (f(x) ** 2).mean(0)
+
+    est = sgld_llc(model, loss, (x,), steps=50, burnin=10, chains=3, batch_size=64, lr=1e-3,
+                   generator=torch.Generator().manual_seed(0))
+    assert est.nbeta == pytest.approx(64 / torch.log(torch.tensor(64.0)).item())
+    assert est.llc.shape == (2,) and est.trace.shape == (50, 3, 2)
+    assert bool((est.llc >= 0).all())  # w* = 0 is a global minimum of this loss
+
+
+def test_power_model_learning_coefficient():
+    assert power_model_llc(1, 1) == 0.5 and power_model_llc(1, 3) == pytest.approx(1 / 6)
+    assert power_model_llc(4, 2) == 0.125
+    m = PowerModel([1, 2], [3, 1])
+    with torch.no_grad():
+        m.w.copy_(torch.tensor([[2.0, 3.0], [2.0, 3.0]]))
+    x = torch.tensor([1.0, -1.0])
+    assert torch.allclose(m(x), torch.tensor([[54.0, 12.0], [-54.0, -12.0]]))
+
+
+def test_sgld_argument_errors():
+    model, x, y = regular_problem()
+    with pytest.raises(ValueError, match="burnin"):
+        sgld_llc(model, half_mse, (x, y), steps=10, burnin=10)
+    with pytest.raises(ValueError, match="lr"):
+        sgld_llc(model, half_mse, (x, y), lr=0.0)
+    with pytest.raises(ValueError, match="localization"):
+        sgld_llc(model, half_mse, (x, y), localization=-1.0)
+    with pytest.raises(ValueError, match="batch_size"):
+        sgld_llc(model, half_mse, (x, y), batch_size=10_000)
+    with pytest.raises(ValueError, match="data"):
+        sgld_llc(model, half_mse, (x, y[:5]))
+    with pytest.raises(ValueError, match="a"):
+        PowerModel([0], [1])
