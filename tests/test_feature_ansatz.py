@@ -111,6 +111,39 @@ def test_isotropy_measures():
     assert iso.distance_in_range == pytest.approx(0, abs=1e-7) and iso.distance > 0.3
 
 
+def test_isotropy_distance_is_brute_force_minimum_and_ansatz_distance():
+    B = torch.randn(5, 5, generator=gen(), dtype=torch.float64)
+    G = B @ B.T
+    cs = torch.linspace(0, 3 * float(torch.trace(G)) / 5, 20001, dtype=torch.float64)
+    brute = min(float(torch.linalg.norm(G - c * torch.eye(5, dtype=torch.float64))) for c in cs[::100])
+    fine = torch.stack([torch.linalg.norm(G - c * torch.eye(5, dtype=torch.float64)) for c in cs]).min()
+    assert brute >= float(fine) - 1e-12
+    assert fa.isotropy(G).distance == pytest.approx(float(fine) / float(torch.linalg.norm(G)), abs=1e-6)
+    # the ansatz residual min_c ||W^T G W - c W^T W|| / ||W^T G W||, by brute force over c
+    W = torch.randn(5, 3, generator=gen(1), dtype=torch.float64)
+    A, N = W.T @ G @ W, W.T @ W
+    scale = float((A * N).sum() / (N * N).sum())
+    cs = torch.linspace(0, 2 * scale, 20001, dtype=torch.float64)
+    best = torch.stack([torch.linalg.norm(A - c * N) for c in cs]).min() / torch.linalg.norm(A)
+    iso = fa.isotropy(G, W)
+    assert iso.ansatz_distance == pytest.approx(float(best), abs=1e-6)
+    # an isotropic G gives a zero ansatz residual for any W; without W it is nan
+    assert fa.isotropy(2 * torch.eye(5, dtype=torch.float64), W).ansatz_distance == pytest.approx(0, abs=1e-7)
+    assert math.isnan(fa.isotropy(G).ansatz_distance)
+
+
+def test_make_mlp_initializations():
+    torch_init = fa.make_mlp(400, 300, 1, gen())
+    W = torch_init[0].weight
+    assert W.abs().max() <= 1 / math.sqrt(400) and W.var().item() == pytest.approx(1 / 1200, rel=0.02)
+    he = fa.make_mlp(400, 300, 1, gen(), init="he")
+    assert he[0].weight.var().item() == pytest.approx(2 / 400, rel=0.02)  # He: 6x the torch variance
+    assert he[2].weight.var().item() == pytest.approx(1 / 300, rel=0.3)
+    # PyTorch's own nn.Linear default has the same bound
+    ref = torch.nn.Linear(400, 300, bias=False).weight
+    assert ref.abs().max() <= 1 / math.sqrt(400) and ref.var().item() == pytest.approx(1 / 1200, rel=0.05)
+
+
 def test_isotropic_preactivations_imply_ansatz():
     # A deep linear network with orthogonal later layers: G_p for the first layer is c*I,
     # so W_0^T W_0 is exactly proportional to the AGOP w.r.t. the input (power 1).
@@ -153,6 +186,7 @@ def test_low_dim_task_targets():
     (lambda: fa.jacobians(lambda x: x, torch.ones(3, 2), chunk=0), "chunk"),
     (lambda: fa.make_mlp(3, 4, 0, gen()), "depth"),
     (lambda: fa.make_mlp(3, 4, 1, gen(), activation="sine"), "activation"),
+    (lambda: fa.make_mlp(3, 4, 1, gen(), init="xavier"), "init"),
     (lambda: fa.layer_agops(fa.make_mlp(3, 4, 1, gen()), torch.ones(5, 2)), "3 columns"),
     (lambda: fa.preactivation_isotropy(fa.make_mlp(3, 4, 1, gen()), torch.ones(5, 3), 2), "layer"),
     (lambda: fa.isotropy(torch.eye(3), torch.ones(2, 2)), "W must have 3 rows"),

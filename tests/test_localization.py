@@ -161,6 +161,16 @@ def test_tiling_evenness_and_gaps():
     assert rand.item() == pytest.approx(1 / 4, abs=0.01)  # E[min gap] = D / n^2
 
 
+@pytest.mark.parametrize("n", [2, 4, 7])
+def test_tiling_percentile_is_uniform_for_random_positions_and_1_for_even_ones(n):
+    pct = loc.tiling_percentile(torch.rand(40_000, n, generator=gen(30 + n), dtype=torch.float64) * 50, 50)
+    # the closed form (1 - e)^(n-1) is the exact tail, so the percentiles are uniform on [0, 1]
+    qs = torch.tensor([0.1, 0.25, 0.5, 0.75, 0.9], dtype=torch.float64)
+    torch.testing.assert_close(torch.quantile(pct, qs), qs, atol=0.012, rtol=0)
+    assert loc.tiling_percentile(torch.arange(n, dtype=torch.float64) * 50 / n + 3, 50).item() == pytest.approx(1.0)
+    assert loc.tiling_percentile(torch.full((n,), 7.0), 50).item() == 0.0
+
+
 # ------------------------------------------------------------------------------------ models
 
 def test_batched_network_equals_a_loop_over_members_and_neurons():

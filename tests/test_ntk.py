@@ -33,6 +33,28 @@ def test_mlp_depth_one_is_the_two_layer_formula_in_every_parameterization():
     assert (std.lr_scale, nt.lr_scale, ntk.MLP(3, 20, 1, "mup").lr_scale) == (1 / 20, 1.0, 20.0)
 
 
+def test_mup_moves_features_by_order_one_at_every_width_and_ntk_by_width_to_the_minus_half():
+    # One gradient step at lr * lr_scale. muP (Yang & Hu 2021): the relative change of the last hidden
+    # layer's features is width-independent; NTK parameterization: it falls like n^(-1/2).
+    x = points(8, 2, 30).float()
+    y = torch.sin(3 * x[:, 0])
+    change = {}
+    for par in ("mup", "ntk"):
+        for width in (128, 2048):
+            m = ntk.MLP(2, width, 2, par, generator=gen(31))
+            before = m.features(x).detach()
+            loss = ntk.half_mse(m, x, y)
+            grads = torch.autograd.grad(loss, list(m.parameters()))
+            with torch.no_grad():
+                for p, g in zip(m.parameters(), grads):
+                    p.sub_(0.5 * m.lr_scale * g)
+            with torch.no_grad():
+                change[par, width] = float(torch.linalg.norm(m.features(x) - before) / torch.linalg.norm(before))
+    assert 0.6 < change["mup", 2048] / change["mup", 128] < 1.6
+    assert 0.15 < change["ntk", 2048] / change["ntk", 128] < 0.4  # (128/2048)^(1/2) = 0.25
+    assert change["mup", 2048] > 0.05
+
+
 def test_mlp_validates_its_arguments():
     with pytest.raises(ValueError, match="width"):
         ntk.MLP(3, 0)
@@ -51,9 +73,14 @@ def test_mlp_validates_its_arguments():
 def test_empirical_ntk_equals_the_per_sample_autograd_loop(depth, par):
     m = ntk.MLP(4, 9, depth, par, generator=gen(depth), dtype=D)
     x1, x2 = points(6, 4, 1), points(5, 4, 2)
-    torch.testing.assert_close(ntk.empirical_ntk(m, x1, x2), _empirical_ntk_loop(m, x1, x2))
+    loop = _empirical_ntk_loop(m, x1, x2)
+    for method in ntk.NTK_METHODS:  # the structured MLP path and the generic vmap(jacrev) path
+        torch.testing.assert_close(ntk.empirical_ntk(m, x1, x2, method=method), loop)
     blocks = ntk.empirical_ntk(m, x1, x2, per_parameter=True)
-    assert set(blocks) == {n for n, _ in m.named_parameters()}
+    generic = ntk.empirical_ntk(m, x1, x2, per_parameter=True, method="jacobian")
+    assert list(blocks) == list(generic) == [n for n, _ in m.named_parameters()]
+    for name in blocks:  # block by block, not only the sum
+        torch.testing.assert_close(blocks[name], generic[name])
     torch.testing.assert_close(sum(blocks.values()), ntk.empirical_ntk(m, x1, x2))
 
 
@@ -77,6 +104,12 @@ def test_empirical_ntk_validates_inputs_before_work():
         ntk.empirical_ntk(torch.nn.ReLU(), torch.zeros(2, 3))
     with pytest.raises(ValueError, match="one scalar per input"):
         ntk.empirical_ntk(torch.nn.Linear(3, 2), torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="method"):
+        ntk.empirical_ntk(m, torch.zeros(2, 3), method="fast")
+    with pytest.raises(ValueError, match="structured"):
+        ntk.empirical_ntk(torch.nn.Linear(3, 1), torch.zeros(2, 3), method="structured")
+    with pytest.raises(ValueError, match="d_in=3"):
+        ntk.empirical_ntk(m, torch.zeros(2, 4))
 
 
 # -------------------------------------------------------------------------------- analytic NTK
@@ -232,7 +265,10 @@ def test_side_by_side_wide_net_stays_close_to_its_linearization():
     x, y = ntk.circle(phi), torch.sin(2 * phi)
     xt = ntk.circle(torch.linspace(0, 2 * math.pi, 33, dtype=D))
     torch.testing.assert_close((x * x).sum(1) / 2, torch.ones(11, dtype=D))
-    rows = ntk.lazy_sweep([16, 1024], x, y, xt, steps=60, lr=1.0, dtype=D)
+    rows = ntk.lazy_sweep([16, 1024], x, y, xt, steps=60, lr=1.0, seeds=(0, 1), dtype=D)
+    one = ntk.lazy_sweep([16], x, y, xt, steps=60, lr=1.0, seeds=(1,), dtype=D)[0]
+    assert rows[0]["per_seed"]["f_gap"][1] == one["f_gap"]  # seed s is generator(s), whatever the other seeds
+    assert math.isclose(rows[0]["kernel_change"], sum(rows[0]["per_seed"]["kernel_change"]) / 2)
     assert rows[1]["f_gap"] < rows[0]["f_gap"] / 3
     assert rows[1]["kernel_change"] < rows[0]["kernel_change"] / 3
     assert rows[1]["net_loss"] < 0.5 * ntk.half_mse(ntk.MLP(2, 1024, dtype=D), x, y)

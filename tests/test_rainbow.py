@@ -145,7 +145,8 @@ def test_batched_training_matches_separate_training():
     X, y = s.X_train[:128], s.y_train[:128]
     model = rb.BatchedMLP.init([64, 8, 8, 10], 2, generator(12))
     single = model.select([1])
-    rb.train_mlps(model, X, y, epochs=2, batch_size=32, generator=generator(13))
+    history = rb.train_mlps(model, X, y, epochs=2, batch_size=32, generator=generator(13))
+    assert history.steps == [0, 3, 7] and history.array().shape == (3, 2)  # step 0 and each epoch's last step
     # member 1 saw the second of two per-member permutations: replay them for the single model
     g = generator(13)
     perms = [torch.argsort(torch.rand(2, 128, generator=g), dim=1)[1] for _ in range(2)]

@@ -32,18 +32,21 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
 
 def make_mlp(d: int, width: int, depth: int, generator: torch.Generator, activation: str = "relu",
-             outputs: int = 1) -> nn.Sequential:
+             outputs: int = 1, init: str = "torch") -> nn.Sequential:
     """A bias-free MLP ``d -> width -> ... -> width -> outputs`` with ``depth`` hidden layers.
 
-    Weights are drawn on the CPU from ``generator``: ``N(0, gain / fan_in)`` with the gain of
-    the activation (2 for ReLU, 1 otherwise) in hidden layers and ``N(0, 1 / fan_in)`` in the
-    readout.
+    Weights are drawn on the CPU from ``generator``. ``init="torch"`` is PyTorch's default for
+    ``nn.Linear``, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (variance ``1 / (3 fan_in)``) in every
+    layer, as in the paper's reference code; ``init="he"`` is ``N(0, gain / fan_in)`` with the
+    gain of the activation (2 for ReLU, 1 otherwise) in hidden layers and ``N(0, 1 / fan_in)``
+    in the readout (6 times the variance of ``"torch"`` for ReLU).
 
     Args:
         d: input dimension. width: hidden units per layer. depth: number of hidden layers (>= 1).
         generator: CPU generator for the initial weights.
         activation: ``"relu"``, ``"tanh"`` or ``"gelu"``.
         outputs: output dimension.
+        init: ``"torch"`` or ``"he"``.
 
     Returns:
         ``nn.Sequential`` of ``nn.Linear(bias=False)`` and activations (the fast path of
@@ -54,21 +57,26 @@ def make_mlp(d: int, width: int, depth: int, generator: torch.Generator, activat
     depth = check_int("depth", depth, minimum=1)
     outputs = check_int("outputs", outputs, minimum=1)
     check_choice("activation", activation, ACTIVATIONS)
+    check_choice("init", init, ("torch", "he"))
     if not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator, got {generator!r}")
     gain = 2.0 if activation == "relu" else 1.0
     layers: list[nn.Module] = []
     sizes = [d] + [width] * depth
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        layers += [_linear(fan_in, fan_out, gain, generator), ACTIVATIONS[activation]()]
-    layers.append(_linear(sizes[-1], outputs, 1.0, generator))
+        layers += [_linear(fan_in, fan_out, gain, init, generator), ACTIVATIONS[activation]()]
+    layers.append(_linear(sizes[-1], outputs, 1.0, init, generator))
     return nn.Sequential(*layers)
 
 
-def _linear(fan_in: int, fan_out: int, gain: float, generator: torch.Generator) -> nn.Linear:
+def _linear(fan_in: int, fan_out: int, gain: float, init: str, generator: torch.Generator) -> nn.Linear:
     layer = nn.Linear(fan_in, fan_out, bias=False)
+    if init == "torch":
+        weight = (2 * torch.rand(fan_out, fan_in, generator=generator) - 1) / math.sqrt(fan_in)
+    else:
+        weight = torch.randn(fan_out, fan_in, generator=generator) * math.sqrt(gain / fan_in)
     with torch.no_grad():
-        layer.weight.copy_(torch.randn(fan_out, fan_in, generator=generator) * math.sqrt(gain / fan_in))
+        layer.weight.copy_(weight)
     return layer
 
 
@@ -164,6 +172,14 @@ class Isotropy:
             ``W`` (the part of ``G`` that the ansatz for ``W`` sees); equals ``distance`` when
             ``W`` is invertible.
         rank_fraction: effective rank ``(tr G)^2 / ||G||_F^2`` divided by ``k`` (1 for isotropic).
+        ansatz_distance: relative distance of the sandwich ``A = W^T G W`` ``[d, d]`` to the
+            nearest ``c W^T W``, ``min_c ||A - c W^T W||_F / ||A||_F`` (``nan`` without ``W``):
+            the residual of the power-1 ansatz ``W^T W ~ AGOP`` itself (raw NFM, uncentred
+            gradients, no mean subtraction). With ``W = U S V^T``,
+            ``W^T (G - c I) W = V S U^T (G - c I) U S V^T``: the ansatz residual weights the
+            isotropy residual within ``range(W)`` by the squared singular values of ``W``, so
+            the two agree only up to the factor ``cond(W)^2 = s_max^2 / s_min^2``; this one
+            can be small while ``distance_in_range`` is large.
     """
 
     eigenvalues: torch.Tensor
@@ -171,6 +187,7 @@ class Isotropy:
     distance: float
     distance_in_range: float
     rank_fraction: float
+    ansatz_distance: float = math.nan
 
 
 def _distance_to_identity(G: torch.Tensor) -> float:
@@ -198,7 +215,7 @@ def isotropy(G: torch.Tensor, W: torch.Tensor | None = None, rtol: float = 1e-6)
     lam_min = float(vals[-1])
     spread = float(vals[0]) / lam_min if lam_min > 0 else math.inf
     distance = _distance_to_identity(G)
-    in_range = distance
+    in_range, ansatz_distance = distance, math.nan
     if W is not None:
         W = _check_matrix("W", W).detach().double().to(G.device)
         if W.shape[0] != G.shape[0]:
@@ -206,8 +223,11 @@ def isotropy(G: torch.Tensor, W: torch.Tensor | None = None, rtol: float = 1e-6)
         U, s, _ = torch.linalg.svd(W, full_matrices=False)
         U = U[:, s > rtol * s.max()]
         in_range = _distance_to_identity(U.T @ G @ U)
+        A, B = W.T @ G @ W, W.T @ W
+        cos = float((A * B).sum()) / (float(A.norm()) * float(B.norm()))
+        ansatz_distance = math.sqrt(max(0.0, 1.0 - cos ** 2))
     rank_fraction = float(torch.trace(G)) ** 2 / float((G * G).sum()) / G.shape[0]
-    return Isotropy(vals.cpu(), spread, distance, in_range, rank_fraction)
+    return Isotropy(vals.cpu(), spread, distance, in_range, rank_fraction, ansatz_distance)
 
 
 def preactivation_isotropy(model: nn.Sequential, X: torch.Tensor, layer: int) -> Isotropy:

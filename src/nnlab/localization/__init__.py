@@ -45,6 +45,7 @@ from .metrics import (
     power_spectrum,
     spectral_concentration,
     tiling_evenness,
+    tiling_percentile,
 )
 from .models import TwoLayer, accuracy_per_member, fit, mse_per_member
 from .plots import plot_fields, plot_fields_image
@@ -57,7 +58,7 @@ __all__ = [
     "two_class", "TwoClassTask",
     "TwoLayer", "mse_per_member", "accuracy_per_member", "fit",
     "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "power_spectrum", "dominant_frequency",
-    "spectral_concentration", "circular_gaps", "tiling_evenness",
+    "spectral_concentration", "circular_gaps", "tiling_evenness", "tiling_percentile",
     "cumulant4", "cumulant4_gradient", "cumulant4_component",
     "plot_fields", "plot_fields_image",
 ]

@@ -14,7 +14,7 @@ from ..validation import check_int, check_real
 
 __all__ = [
     "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "power_spectrum",
-    "dominant_frequency", "spectral_concentration", "circular_gaps", "tiling_evenness",
+    "dominant_frequency", "spectral_concentration", "circular_gaps", "tiling_evenness", "tiling_percentile",
 ]
 
 
@@ -120,7 +120,20 @@ def tiling_evenness(positions: torch.Tensor, D: float) -> torch.Tensor:
     """Smallest gap between ``n`` positions on a ring divided by the even spacing ``D / n``: ``[...]``.
 
     1 for perfectly even tiling, 0 when two fields sit on the same spot; for ``n`` uniformly
-    random positions its mean is ``1 / n``.
+    random positions its mean is ``1 / n`` (see :func:`tiling_percentile` for its distribution).
     """
     gaps = circular_gaps(positions, D)
     return gaps.min(-1).values * gaps.shape[-1] / D
+
+
+def tiling_percentile(positions: torch.Tensor, D: float) -> torch.Tensor:
+    """Where the evenness of ``n`` positions falls in the distribution for uniformly random positions: ``[...]``.
+
+    For ``n`` independent uniform points on a ring the gaps are uniform on the simplex, and the
+    smallest exceeds ``e D / n`` with probability ``(1 - e)^(n - 1)``. The percentile of an
+    observed evenness ``e`` (:func:`tiling_evenness`) is therefore ``1 - (1 - e)^(n - 1)``:
+    uniformly distributed on ``[0, 1]`` (mean 1/2) for random placement, close to 1 for even
+    tiling, close to 0 for fields piled on one spot.
+    """
+    e = tiling_evenness(positions, D)
+    return 1 - (1 - e).pow(positions.shape[-1] - 1)

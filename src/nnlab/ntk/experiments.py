@@ -115,7 +115,8 @@ def lazy_sweep(widths: Sequence[int], x: torch.Tensor, y: torch.Tensor, x_test: 
 
     Returns:
         One dictionary per width: ``width``, ``f_gap``, ``f_move``, ``kernel_change``,
-        ``weight_change``, ``net_loss``, ``lin_loss`` (means over seeds).
+        ``weight_change``, ``net_loss``, ``lin_loss`` (means over seeds), and ``per_seed``: for each
+        of these keys the list of the values of the individual seeds (e.g. for the spread of a slope).
     """
     widths = [check_int("widths[i]", w, minimum=1) for w in widths]
     seeds = [check_int("seeds[i]", s, minimum=0) for s in seeds]
@@ -124,11 +125,11 @@ def lazy_sweep(widths: Sequence[int], x: torch.Tensor, y: torch.Tensor, x_test: 
     keys = ("f_gap", "f_move", "kernel_change", "weight_change", "net_loss", "lin_loss")
     rows = []
     for w in widths:
-        acc = dict.fromkeys(keys, 0.0)
+        per_seed = {k: [] for k in keys}
         for s in seeds:
             net = MLP(x.shape[1], w, depth, parameterization, generator=torch.Generator().manual_seed(s), dtype=dtype)
             res = train_side_by_side(net.to(x.device), x, y, x_test, steps=steps, lr=lr)
             for k in keys:
-                acc[k] += getattr(res, k) / len(seeds)
-        rows.append({"width": w, **acc})
+                per_seed[k].append(getattr(res, k))
+        rows.append({"width": w, **{k: sum(v) / len(v) for k, v in per_seed.items()}, "per_seed": per_seed})
     return rows

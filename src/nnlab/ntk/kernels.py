@@ -3,7 +3,11 @@
 The empirical NTK of a network ``f(x; theta)`` is ``Theta(x, x') = J(x) J(x')^T`` with
 ``J(x) = df(x; theta)/dtheta`` (Jacot et al. 2018). :func:`empirical_ntk` computes all
 per-sample Jacobians at once with ``torch.func`` (``vmap`` of ``jacrev``), never looping over
-samples. :func:`relu_ntk` and :func:`relu_nngp` give the infinite-width limits of
+samples. For the plain :class:`nnlab.ntk.MLP` a structured path skips the ``[n, P]`` Jacobian:
+the weight ``W_l`` of ``h_(l+1) = c_l W_l a_l`` contributes
+``c_l^2 (delta_(l+1)(x) . delta_(l+1)(x')) (a_l(x) . a_l(x'))``, with ``a_l`` the layer's input and
+``delta_(l+1) = df/dh_(l+1)`` the back-propagated pre-activation gradient, all computed for the
+whole batch with matrix products. :func:`relu_ntk` and :func:`relu_nngp` give the infinite-width limits of
 :class:`nnlab.ntk.MLP` in NTK parameterization through the arc-cosine recursion (Cho & Saul
 2009; Arora et al. 2019).
 """
@@ -16,9 +20,12 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from ..validation import check_int
+from ..validation import check_choice, check_int
+from .models import MLP
 
-__all__ = ["empirical_ntk", "relu_ntk", "relu_nngp"]
+__all__ = ["empirical_ntk", "relu_ntk", "relu_nngp", "NTK_METHODS"]
+
+NTK_METHODS = ("auto", "structured", "jacobian")
 
 
 def _check_inputs(x1: torch.Tensor, x2: torch.Tensor | None) -> torch.Tensor:
@@ -44,8 +51,41 @@ def _jacobians(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     return vmap(jacrev(f), in_dims=(None, 0))(params, x)
 
 
+def _mlp_forward_backward(model: MLP, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Layer inputs ``a_l`` ``[b, fan_in_l]`` and pre-activation gradients ``delta_(l+1)`` ``[b, n]`` of an MLP.
+
+    ``h_(l+1) = c_l W_l a_l`` with ``a_0 = x`` and ``a_l = relu(h_l)``; ``f = c_out v . a_L``. Back
+    propagation: ``delta_L = c_out v * relu'(h_L)``, ``delta_l = relu'(h_l) * c_l W_l^T delta_(l+1)``.
+    """
+    inputs, masks = [], []
+    a = x
+    for w, c in zip(model.weights, model.multipliers):
+        inputs.append(a)
+        h = (a @ w.T) * c
+        masks.append(h > 0)
+        a = torch.relu(h)
+    inputs.append(a)  # a_L, the penultimate features
+    delta = model.out_multiplier * model.readout * masks[-1]
+    deltas = [delta]
+    for layer in range(model.depth - 1, 0, -1):  # delta_l from delta_(l+1) through W_l
+        delta = (delta @ model.weights[layer]) * model.multipliers[layer] * masks[layer - 1]
+        deltas.append(delta)
+    return inputs, deltas[::-1]
+
+
+def _mlp_ntk_blocks(model: MLP, x1: torch.Tensor, x2: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-parameter NTK blocks of an :class:`MLP` without forming Jacobians (see the module docstring)."""
+    with torch.no_grad():
+        a1, d1 = _mlp_forward_backward(model, x1)
+        a2, d2 = (a1, d1) if x2 is x1 else _mlp_forward_backward(model, x2)
+        blocks = {"readout": model.out_multiplier ** 2 * (a1[-1] @ a2[-1].T)}  # the order of named_parameters()
+        for i, c in enumerate(model.multipliers):
+            blocks[f"weights.{i}"] = c * c * (d1[i] @ d2[i].T) * (a1[i] @ a2[i].T)
+    return blocks
+
+
 def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = None, *,
-                  per_parameter: bool = False) -> torch.Tensor | dict[str, torch.Tensor]:
+                  per_parameter: bool = False, method: str = "auto") -> torch.Tensor | dict[str, torch.Tensor]:
     """The empirical NTK ``Theta(x, x') = sum_p df(x)/dtheta_p df(x')/dtheta_p`` of a scalar network.
 
     Args:
@@ -54,21 +94,35 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
         x2: inputs ``[n2, d]``; ``None`` means ``x1`` (the Gram matrix, symmetric PSD).
         per_parameter: return ``{parameter name: [n1, n2]}``, one kernel per parameter tensor
             (their sum is the NTK), e.g. to separate the readout (penultimate-feature) part.
+        method: ``"jacobian"``: ``vmap(jacrev(f))`` over the samples, then one matrix product per
+            parameter tensor (any model); ``"structured"``: for :class:`nnlab.ntk.MLP` only, the block
+            of ``W_l`` is ``c_l^2 (delta_(l+1) delta_(l+1)'^T) * (a_l a_l'^T)`` from one batched
+            forward and backward pass, never forming the ``[n, P]`` Jacobian; ``"auto"``: structured
+            for an :class:`nnlab.ntk.MLP`, Jacobian otherwise.
 
     Returns:
-        ``[n1, n2]`` kernel, or the dictionary described above. Computed with ``torch.func``:
-        ``vmap(jacrev(f))`` over the samples, then one matrix product per parameter tensor.
+        ``[n1, n2]`` kernel, or the dictionary described above.
     """
     if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
         raise ValueError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
     x2 = _check_inputs(x1, x2)
-    with torch.no_grad():
-        probe = model(x1[:1])
-    if probe.numel() != 1:
-        raise ValueError(f"model must return one scalar per input, got output shape {tuple(probe.shape)} for one input")
-    j1 = _jacobians(model, x1)
-    j2 = j1 if x2 is x1 else _jacobians(model, x2)
-    blocks = {k: j1[k].reshape(x1.shape[0], -1) @ j2[k].reshape(x2.shape[0], -1).T for k in j1}
+    method = check_choice("method", method, NTK_METHODS)
+    is_mlp = type(model) is MLP  # a subclass may change forward(): use the generic path
+    if method == "structured" and not is_mlp:
+        raise ValueError(f"method='structured' needs an nnlab.ntk.MLP, got {type(model).__name__}")
+    if is_mlp and x1.shape[1] != model.d_in:
+        raise ValueError(f"x1 must have d_in={model.d_in} features, got shape {tuple(x1.shape)}")
+    if is_mlp and method != "jacobian":
+        blocks = _mlp_ntk_blocks(model, x1, x2)
+    else:
+        with torch.no_grad():
+            probe = model(x1[:1])
+        if probe.numel() != 1:
+            raise ValueError(f"model must return one scalar per input, got output shape {tuple(probe.shape)} "
+                             "for one input")
+        j1 = _jacobians(model, x1)
+        j2 = j1 if x2 is x1 else _jacobians(model, x2)
+        blocks = {k: j1[k].reshape(x1.shape[0], -1) @ j2[k].reshape(x2.shape[0], -1).T for k in j1}
     if per_parameter:
         return blocks
     return sum(blocks.values())

@@ -13,7 +13,13 @@ moves them. With ``depth = L`` hidden layers of width ``n`` on inputs ``x`` in `
   usual convention). The NTK then grows like ``n``: use a learning rate ``~ 1/n``.
 - ``"mup"`` (mean-field, maximal update): like ``"ntk"`` but the readout divides by ``n``
   instead of ``sqrt(n)``, ``f = v . relu(h_L) / n``; trained with learning rate ``lr * n``
-  (:attr:`MLP.lr_scale`) the features move by O(1) at any width.
+  (:attr:`MLP.lr_scale`) the features move by O(1) at any width. For depth 1 this is the
+  mean-field network (Mei et al. 2018; Chizat & Bach 2018); at any depth it is the
+  maximal-update parameterization for SGD (Yang & Hu 2021): their prescription without
+  multipliers (input weights of variance ``1/d`` with learning rate ``~ lr n``, hidden weights of
+  variance ``1/n`` with ``lr``, readout of variance ``1/n^2`` with ``lr / n``) has the same
+  dynamics, because a multiplier ``c`` on ``N(0, s^2)`` weights trained at learning rate ``eta``
+  acts like unit-multiplier weights of variance ``c^2 s^2`` trained at ``c^2 eta``.
 """
 
 from __future__ import annotations

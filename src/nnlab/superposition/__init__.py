@@ -10,12 +10,12 @@ from .data import importance, sparse_features
 from .geometry import ENCODINGS, Encoding, classify_encoding, dims_per_feature, feature_dimensionality
 from .model import ToyModel, swish, weighted_mse
 from .plots import plot_features
-from .slt import LLCEstimate, PowerModel, power_model_llc, sgld_llc
+from .slt import LLCEstimate, PowerModel, power_model_llc, power_model_tempered_llc, sgld_llc
 from .training import evaluate_toy_models, instance_sparsities, train_toy_models, tune_malloc
 
 __all__ = [
     "importance", "sparse_features", "ToyModel", "swish", "weighted_mse",
     "train_toy_models", "instance_sparsities", "evaluate_toy_models", "tune_malloc", "plot_features",
     "dims_per_feature", "feature_dimensionality", "Encoding", "classify_encoding", "ENCODINGS",
-    "LLCEstimate", "sgld_llc", "PowerModel", "power_model_llc",
+    "LLCEstimate", "sgld_llc", "PowerModel", "power_model_llc", "power_model_tempered_llc",
 ]
