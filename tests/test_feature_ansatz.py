@@ -115,16 +115,14 @@ def test_isotropy_distance_is_brute_force_minimum_and_ansatz_distance():
     B = torch.randn(5, 5, generator=gen(), dtype=torch.float64)
     G = B @ B.T
     cs = torch.linspace(0, 3 * float(torch.trace(G)) / 5, 20001, dtype=torch.float64)
-    brute = min(float(torch.linalg.norm(G - c * torch.eye(5, dtype=torch.float64))) for c in cs[::100])
-    fine = torch.stack([torch.linalg.norm(G - c * torch.eye(5, dtype=torch.float64)) for c in cs]).min()
-    assert brute >= float(fine) - 1e-12
-    assert fa.isotropy(G).distance == pytest.approx(float(fine) / float(torch.linalg.norm(G)), abs=1e-6)
+    best = torch.linalg.norm(G - cs[:, None, None] * torch.eye(5, dtype=torch.float64), dim=(1, 2)).min()
+    assert fa.isotropy(G).distance == pytest.approx(float(best / torch.linalg.norm(G)), abs=1e-6)
     # the ansatz residual min_c ||W^T G W - c W^T W|| / ||W^T G W||, by brute force over c
     W = torch.randn(5, 3, generator=gen(1), dtype=torch.float64)
     A, N = W.T @ G @ W, W.T @ W
     scale = float((A * N).sum() / (N * N).sum())
     cs = torch.linspace(0, 2 * scale, 20001, dtype=torch.float64)
-    best = torch.stack([torch.linalg.norm(A - c * N) for c in cs]).min() / torch.linalg.norm(A)
+    best = torch.linalg.norm(A - cs[:, None, None] * N, dim=(1, 2)).min() / torch.linalg.norm(A)
     iso = fa.isotropy(G, W)
     assert iso.ansatz_distance == pytest.approx(float(best), abs=1e-6)
     # an isotropic G gives a zero ansatz residual for any W; without W it is nan
@@ -158,6 +156,14 @@ def test_isotropic_preactivations_imply_ansatz():
     assert iso.distance < 1e-5
     G = fa.layer_agops(model, X)[0]
     assert fa.ansatz_correlation(model[0].weight, G, alpha=1.0) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_square_root_ansatz_reformulation():
+    # alpha = 1/2: if G_p = c W W^T then AGOP = W^T G_p W = c (W^T W)^2, so AGOP^(1/2) ~ W^T W exactly
+    W = torch.randn(6, 6, generator=gen(), dtype=torch.float64)
+    agop_l = W.T @ (3.0 * W @ W.T) @ W
+    assert fa.ansatz_correlation(W, agop_l, alpha=0.5) == pytest.approx(1.0, abs=1e-9)
+    assert fa.ansatz_correlation(W, agop_l, alpha=1.0) < 0.99  # but not with power 1
 
 
 def test_ansatz_correlations_at_initialization():

@@ -61,6 +61,24 @@ def test_nlgp_has_unit_marginal_variance_and_the_arcsin_covariance(convention, g
     assert abs(emp.diagonal().mean() - 1) < tol / math.sqrt(D) * 2
 
 
+@pytest.mark.parametrize("gain", [0.2, 1.0, 7.0])
+def test_normalisation_z_in_both_conventions_against_quadrature(gain):
+    from scipy import integrate, special
+
+    def second_moment(a):  # E[erf(a z)^2], z ~ N(0, 1), by quadrature (independent of the arcsin formula)
+        f = lambda z: special.erf(a * z) ** 2 * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+        return integrate.quad(f, -12, 12, points=[0.0], limit=200)[0]
+
+    # Ingrosso-Goldt: x = erf(g z / sqrt 2) / sqrt(Z), Z = (2/pi) arcsin(g^2 / (1 + g^2))
+    z_goldt = 2 / math.pi * math.asin(gain**2 / (1 + gain**2))
+    assert loc.nlgp_scale(gain, "goldt") ** 2 == pytest.approx(z_goldt, rel=1e-12)
+    assert z_goldt == pytest.approx(second_moment(gain / math.sqrt(2)), rel=1e-7)
+    # Lufkin et al.: x = erf(g z) / Z, Z = sqrt((2/pi) arcsin(2 g^2 / (1 + 2 g^2)))
+    z_lufkin = math.sqrt(2 / math.pi * math.asin(2 * gain**2 / (1 + 2 * gain**2)))
+    assert loc.nlgp_scale(gain, "lufkin") == pytest.approx(z_lufkin, rel=1e-12)
+    assert z_lufkin**2 == pytest.approx(second_moment(gain), rel=1e-7)
+
+
 def test_goldt_gain_is_sqrt2_times_lufkin_gain():
     a = loc.nlgp(50, 20, 2.0, 3.0, "goldt", generator=gen(2))
     b = loc.nlgp(50, 20, 2.0, 3.0 / math.sqrt(2), "lufkin", generator=gen(2))

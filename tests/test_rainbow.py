@@ -188,6 +188,23 @@ def test_resample_shapes_and_above_chance_accuracy(trained):
     assert float(rb.accuracy(retrained, s.X_test, s.y_test).mean()) > float(acc.mean()) - 0.02
 
 
+def test_resample_draws_rows_from_the_covariances_in_the_reference_basis(trained):
+    s, model = trained
+    X = s.X_train[:300]
+    covs = [rb.weight_covariance(w) for w in rb.align_network(model, X).weights[:-1]]
+    res = rb.resample(model, covs, 0, X, draws=100, generator=generator(19))
+    w1, w2, w3 = (w.detach() for w in res.weights)
+    with torch.no_grad():
+        h1, h2 = res.hidden(X)
+        ref1, ref2 = model.select([0]).hidden(X)
+    A1, _ = rb.align(ref1[0], h1)  # recomputed here: the alignment of each draw to the reference
+    A2, _ = rb.align(ref2[0], h2)
+    rel = [float(torch.linalg.matrix_norm(rb.weight_covariance(w) - C) / torch.linalg.matrix_norm(C))
+           for w, C in ((w1, covs[0]), (w2 @ A1.transpose(1, 2), covs[1]))]  # rows ~ N(0, C_l) in the ref basis
+    assert max(rel) < 0.15, rel  # 3200 rows of dimension 64 or 32
+    torch.testing.assert_close(w3, model.weights[-1].detach()[0] @ A2)  # the reference's classifier, realigned
+
+
 def test_resample_with_the_trained_first_layer_keeps_it_and_is_reproducible(trained):
     s, model = trained
     covs = [rb.weight_covariance(w) for w in rb.align_network(model, s.X_train).weights[:-1]]
