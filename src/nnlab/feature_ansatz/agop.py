@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 from torch.func import jacrev, vmap
 
-from ..validation import check_real
+from ..linalg import psd_power
 
 __all__ = ["agop", "jacobians", "outer_mean", "nfm", "matrix_correlation", "psd_power", "ansatz_correlation"]
 
@@ -127,24 +127,6 @@ def matrix_correlation(A: torch.Tensor, B: torch.Tensor) -> float:
     if denom == 0:
         raise ValueError("A and B must not be constant matrices (their correlation is undefined)")
     return float((a @ b) / denom)
-
-
-def psd_power(G: torch.Tensor, alpha: float) -> torch.Tensor:
-    """The power ``G^alpha`` of a symmetric positive semi-definite matrix, through its eigendecomposition.
-
-    Eigenvalues below zero (rounding) are clipped to zero first.
-
-    Args:
-        G: a symmetric matrix ``[d, d]``.
-        alpha: the power (> 0); ``1/2`` is the matrix square root.
-
-    Returns:
-        ``[d, d]``, symmetric positive semi-definite.
-    """
-    G = _check_matrix("G", G, square=True)
-    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
-    vals, vecs = torch.linalg.eigh((G + G.T) / 2)
-    return (vecs * vals.clamp_min(0) ** alpha) @ vecs.T
 
 
 def ansatz_correlation(W: torch.Tensor, G: torch.Tensor, W0: torch.Tensor | None = None,

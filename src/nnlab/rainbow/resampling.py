@@ -17,24 +17,12 @@ from collections.abc import Sequence
 
 import torch
 
+from ..linalg import psd_power
 from ..validation import check_int
 from .alignment import align
 from .models import BatchedMLP
 
-__all__ = ["psd_sqrt", "resample"]
-
-
-def psd_sqrt(C: torch.Tensor) -> torch.Tensor:
-    """Symmetric square root of a positive semi-definite matrix, ``[d, d]``.
-
-    Negative eigenvalues from round-off are set to 0, so rank-deficient covariances (a
-    constant input pixel) work where a Cholesky factor would fail.
-    """
-    if not isinstance(C, torch.Tensor) or C.ndim != 2 or C.shape[0] != C.shape[1]:
-        raise ValueError(f"C must be a square matrix [d, d], got {getattr(C, 'shape', C)!r}")
-    C = (C + C.T) / 2
-    vals, vecs = torch.linalg.eigh(C.double())
-    return ((vecs * vals.clamp_min(0).sqrt()) @ vecs.T).to(C.dtype)
+__all__ = ["resample"]
 
 
 @torch.no_grad()
@@ -94,7 +82,7 @@ def resample(
     h = X
     A = None  # maps the new network's input basis to the reference's; identity for the pixels
     for l, C in enumerate(covariances):
-        root = psd_sqrt(C.detach().cpu().float())
+        root = psd_power(C.detach().cpu().float(), 0.5)
         Z = torch.randn(draws, widths[l], C.shape[0], generator=generator) @ root  # rows ~ N(0, C)
         Z = Z.to(device)
         W = Z if A is None else Z @ A  # [R, N'_l, N'_{l-1}]
