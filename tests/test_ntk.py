@@ -244,6 +244,23 @@ def test_closed_form_path_matches_exact_linear_gradient_flow():
     torch.testing.assert_close(frac[0], 1 - ntk.residual_decay(basis, 0.7, 3.0)[0])
 
 
+def test_prediction_error_is_zero_on_exact_gradient_flow_and_sees_a_wrong_rate():
+    k = ntk.relu_ntk(points(10, 3, 15))
+    basis = ntk.eigenbasis(k)
+    r0 = torch.randn(10, generator=gen(18), dtype=D)
+    t = torch.tensor([0.0, 2.0, 10.0, 40.0], dtype=D)
+    exact = torch.stack([torch.linalg.matrix_exp(-0.5 * ti * k / 10) @ r0 for ti in t])
+    assert ntk.prediction_error(basis, r0, exact, 0.5, t) < 1e-10
+    wrong = ntk.prediction_error(basis, r0, exact, 1.0, t)
+    brute = max(abs(float(basis.vectors[:, i] @ (exact[s] - torch.exp(-1.0 * t[s] * basis.values[i]) * r0)))
+                for s in range(4) for i in range(10)) / float(r0.norm())
+    assert wrong == pytest.approx(brute, rel=1e-9) and wrong > 0.01
+    with pytest.raises(ValueError, match="residuals"):
+        ntk.prediction_error(basis, r0, exact[:, :5], 0.5, t)
+    with pytest.raises(ValueError, match="residuals"):
+        ntk.prediction_error(basis, r0, exact, 0.5, t[:2])
+
+
 def test_spectral_validation():
     k = ntk.relu_ntk(points(4, 2))
     with pytest.raises(ValueError, match="square"):

@@ -11,12 +11,20 @@ from .experiments import SideBySide, circle, half_mse, lazy_sweep, train_side_by
 from .kernels import NTK_METHODS, empirical_ntk, relu_nngp, relu_ntk
 from .linearization import Linearized, linearize, parameter_distance
 from .models import MLP, PARAMETERIZATIONS
-from .spectral import Eigenbasis, eigenbasis, fitted_fraction, kernel_regression_path, residual_decay
+from .spectral import (
+    Eigenbasis,
+    eigenbasis,
+    fitted_fraction,
+    kernel_regression_path,
+    prediction_error,
+    residual_decay,
+)
 
 __all__ = [
     "MLP", "PARAMETERIZATIONS",
     "empirical_ntk", "NTK_METHODS", "relu_ntk", "relu_nngp",
     "Linearized", "linearize", "parameter_distance",
     "Eigenbasis", "eigenbasis", "residual_decay", "fitted_fraction", "kernel_regression_path",
+    "prediction_error",
     "circle", "half_mse", "SideBySide", "train_side_by_side", "lazy_sweep",
 ]

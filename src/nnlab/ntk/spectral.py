@@ -17,7 +17,8 @@ import torch
 
 from ..validation import check_real
 
-__all__ = ["Eigenbasis", "eigenbasis", "residual_decay", "kernel_regression_path", "fitted_fraction"]
+__all__ = ["Eigenbasis", "eigenbasis", "residual_decay", "kernel_regression_path", "fitted_fraction",
+           "prediction_error"]
 
 
 @dataclass
@@ -136,3 +137,32 @@ def kernel_regression_path(kernel_train: torch.Tensor, kernel_test: torch.Tensor
     c0 = basis.project((y - f0_train).detach().double().cpu())
     weights = (rate * c0[None, :]) @ basis.vectors.T  # [T, n]: coefficients on Theta(x, X)/n
     return f0_test.detach().double().cpu()[None, :] + weights @ (kernel_test.detach().double().cpu().T / n)
+
+
+def prediction_error(basis: Eigenbasis, residual0: torch.Tensor, residuals: torch.Tensor, lr: float,
+                     times: torch.Tensor | list | float) -> float:
+    """Largest deviation of measured residuals from the gradient-flow prediction, relative to ``||r(0)||``.
+
+    ``max_{t, i} |(U^T r(t))_i - exp(-lr lambda_i t) (U^T r(0))_i| / ||r(0)||``: 0 when training
+    follows kernel gradient flow exactly in every eigen-direction. Measured in units of the initial
+    residual, so directions with tiny ``(U^T r(0))_i`` do not blow it up (as a ratio would).
+
+    Args:
+        basis: from :func:`eigenbasis`.
+        residual0: ``r(0) = y - f_0(X)`` ``[n]``.
+        residuals: ``r(t)`` at the ``T`` times ``[T, n]``.
+        lr: learning rate ``eta`` (> 0).
+        times: the ``T`` times (gradient-descent steps) at which ``residuals`` were recorded.
+
+    Returns:
+        The relative error (a float >= 0).
+    """
+    n = basis.values.shape[0]
+    t = _check_times(times)
+    if residual0.shape != (n,) or residuals.ndim != 2 or residuals.shape != (t.numel(), n):
+        raise ValueError(f"residual0 must be [{n}] and residuals [T, {n}] with T = len(times) = {t.numel()}, got "
+                         f"{tuple(residual0.shape)} and {tuple(residuals.shape)}")
+    r0 = residual0.detach().double().cpu()
+    measured = basis.project(residuals.detach().double().cpu())
+    predicted = residual_decay(basis, lr, t) * basis.project(r0)
+    return float((measured - predicted).abs().max() / r0.norm())
