@@ -270,3 +270,23 @@ def test_rfm_recovers_relevant_coordinates():
 def test_value_errors_rfm(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_isotropy_report_matches_the_per_layer_functions():
+    start = fa.make_mlp(6, 8, 2, gen(3)).double()
+    model = fa.make_mlp(6, 8, 2, gen(4)).double()  # stands in for the trained network
+    X = torch.randn(40, 6, generator=gen(5), dtype=torch.float64)
+    reports = fa.isotropy_report(model, start, X)
+    corr = fa.ansatz_correlations(model, X, [m.weight.detach() for m in fa.linear_layers(start)])
+    assert [r.layer for r in reports] == [0, 1] and reports[0].shape == (8, 6)
+    for r in reports:
+        W = fa.linear_layers(model)[r.layer].weight.detach()
+        assert r.corr == {v: corr[v][r.layer] for v in fa.VARIANTS}
+        assert r.isotropy.distance_in_range == fa.preactivation_isotropy(model, X, r.layer).distance_in_range
+        assert r.isotropy_init.distance == fa.preactivation_isotropy(start, X, r.layer).distance
+        s = torch.linalg.svdvals(W)
+        assert r.cond2 == pytest.approx(float(s[0] / s[-1]) ** 2)
+        Gp = fa.preactivation_agop(model, X, r.layer)
+        assert r.corr_gp_wwt == pytest.approx(fa.matrix_correlation(Gp, W @ W.T))
+    with pytest.raises(ValueError, match="initial"):
+        fa.isotropy_report(model, fa.make_mlp(6, 9, 2, gen(6)).double(), X)

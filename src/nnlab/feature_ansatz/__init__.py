@@ -10,8 +10,10 @@ from .agop import agop, ansatz_correlation, jacobians, matrix_correlation, nfm, 
 from .networks import (
     VARIANTS,
     Isotropy,
+    LayerReport,
     ansatz_correlations,
     isotropy,
+    isotropy_report,
     layer_agops,
     layer_gradients,
     linear_layers,
@@ -26,6 +28,7 @@ __all__ = [
     "agop", "jacobians", "outer_mean", "nfm", "matrix_correlation", "psd_power", "ansatz_correlation",
     "make_mlp", "linear_layers", "layer_gradients", "layer_agops", "preactivation_agop",
     "Isotropy", "isotropy", "preactivation_isotropy", "VARIANTS", "ansatz_correlations",
+    "LayerReport", "isotropy_report",
     "RFM", "RFMStep", "laplace_kernel", "mahalanobis_distances", "kernel_gradients", "r2_score",
     "TARGETS", "low_dim_task",
 ]

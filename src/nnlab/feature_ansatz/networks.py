@@ -26,7 +26,8 @@ from ..validation import check_choice, check_int
 from .agop import _check_matrix, matrix_correlation, nfm, outer_mean, psd_power
 
 __all__ = ["make_mlp", "linear_layers", "layer_gradients", "layer_agops", "preactivation_agop",
-           "Isotropy", "isotropy", "preactivation_isotropy", "VARIANTS", "ansatz_correlations"]
+           "Isotropy", "isotropy", "preactivation_isotropy", "VARIANTS", "ansatz_correlations",
+           "LayerReport", "isotropy_report"]
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
@@ -309,3 +310,58 @@ def _corr(A: torch.Tensor, B: torch.Tensor) -> float:
         return matrix_correlation(A, B)
     except ValueError:
         return math.nan
+
+
+@dataclass
+class LayerReport:
+    """The ansatz next to its isotropy reformulation, for one hidden layer (see :func:`isotropy_report`).
+
+    Attributes:
+        layer: index of the linear layer (0-based).
+        shape: shape ``(k, d)`` of its weight ``W``.
+        corr: the ansatz correlation in each variant of :data:`VARIANTS`.
+        isotropy: :class:`Isotropy` of the trained ``G_p`` (with ``W``).
+        isotropy_init: the same at initialization (initial network, initial ``W``).
+        cond2: ``cond(W)^2 = (s_max / s_min)^2``.
+        corr_gp_wwt: ``corr(G_p, W W^T)``: the ``alpha = 1/2`` form of the reformulation.
+    """
+
+    layer: int
+    shape: tuple[int, int]
+    corr: dict[str, float]
+    isotropy: Isotropy
+    isotropy_init: Isotropy
+    cond2: float
+    corr_gp_wwt: float
+
+
+def isotropy_report(model: nn.Sequential, initial: nn.Sequential, X: torch.Tensor) -> list[LayerReport]:
+    """For every hidden layer of a trained MLP: the ansatz correlations and the isotropy of ``G_p``.
+
+    ``G_p = (1/n) sum_x grad_p f grad_p f^T`` for the pre-activations ``p = W h`` of the layer;
+    the power-1 ansatz ``W^T W ~ W^T G_p W`` holds for invertible ``W`` iff ``G_p ~ I``. One
+    pass of :func:`layer_gradients` per network gives every layer's gradients.
+
+    Args:
+        model: the trained plain MLP. initial: the same network at initialization.
+        X: the inputs to average over ``[n, d]``.
+
+    Returns:
+        One :class:`LayerReport` per hidden linear layer (the readout is left out).
+    """
+    linears, linears0 = linear_layers(model), linear_layers(initial)
+    if [m.weight.shape for m in linears] != [m.weight.shape for m in linears0]:
+        raise ValueError("initial must have the architecture of model (the same linear layer shapes)")
+    corr = ansatz_correlations(model, X, [m.weight.detach() for m in linears0])
+    _, pre = layer_gradients(model, X)
+    _, pre0 = layer_gradients(initial, X)
+    reports = []
+    for layer in range(len(linears) - 1):
+        W = linears[layer].weight.detach()
+        Gp = outer_mean(pre[layer])
+        sv = torch.linalg.svdvals(W.double())
+        reports.append(LayerReport(
+            layer, (W.shape[0], W.shape[1]), {v: corr[v][layer] for v in VARIANTS},
+            isotropy(Gp, W), isotropy(outer_mean(pre0[layer]), linears0[layer].weight),
+            float(sv[0] / sv[-1]) ** 2, matrix_correlation(Gp, W @ W.T)))
+    return reports
