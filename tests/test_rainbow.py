@@ -138,7 +138,7 @@ def test_batched_training_matches_separate_training():
     model = rb.BatchedMLP.init([64, 8, 8, 10], 2, generator(12))
     single = model.select([1])
     history = rb.train_mlps(model, X, y, epochs=2, batch_size=32, generator=generator(13))
-    assert history.steps == [0, 3, 7] and history.array().shape == (3, 2)  # step 0 and each epoch's last step
+    assert history.steps == [0, 4, 8] and history.array().shape == (3, 2)  # at the start and after each epoch
     # member 1 saw the second of two per-member permutations: replay them for the single model
     g = generator(13)
     perms = [torch.argsort(torch.rand(2, 128, generator=g), dim=1)[1] for _ in range(2)]

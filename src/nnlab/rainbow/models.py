@@ -10,7 +10,6 @@ layer, so training ``M`` seeds costs one model's Python overhead, not ``M``.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 
 import torch
@@ -135,29 +134,6 @@ def accuracy(model: BatchedMLP, X: torch.Tensor, y: torch.Tensor) -> torch.Tenso
     return (model(X).argmax(-1) == y).float().mean(1)
 
 
-def _backprop(weights: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-              grads: list[torch.Tensor]) -> torch.Tensor:
-    """Per-member mean cross-entropy ``[M]`` and its gradients, written into ``grads``, by hand.
-
-    ``x`` is ``[M, B, d]``, ``y`` is ``[M, B]``. With ``h_0 = x``, ``h_l = relu(h_{l-1} W_l^T)``
-    and logits ``h_{L-1} W_L^T``: ``g_L = (softmax - onehot) / B``, ``dW_l = g_l^T h_{l-1}`` and
-    ``g_{l-1} = (g_l W_l) * 1[h_{l-1} > 0]`` (one batched matrix product per layer and pass).
-    """
-    hs = [x]
-    for w in weights[:-1]:
-        hs.append(torch.relu(torch.bmm(hs[-1], w.transpose(1, 2))))
-    logp = torch.log_softmax(torch.bmm(hs[-1], weights[-1].transpose(1, 2)), -1)  # [M, B, C]
-    target = y.unsqueeze(-1)
-    loss = -logp.gather(-1, target).squeeze(-1).mean(1)
-    g = logp.exp_().scatter_add_(-1, target, torch.full_like(target, -1, dtype=logp.dtype)).div_(x.shape[1])
-    for l in range(len(weights) - 1, -1, -1):
-        torch.bmm(g.transpose(1, 2), hs[l], out=grads[l])
-        if l:
-            g = torch.bmm(g, weights[l]).mul_(hs[l] > 0)
-    return loss
-
-
-@torch.no_grad()
 def train_mlps(
     model: BatchedMLP, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int = 32, lr: float = 1e-3,
     generator: torch.Generator | None = None,
@@ -166,12 +142,8 @@ def train_mlps(
 
     Each member sees its own random minibatch order (one permutation per member and epoch,
     drawn on the CPU from ``generator``), so members differ by initialization and data order,
-    as independently trained seeds do. All members step together, and the step is written out
-    by hand to keep the per-step overhead of a small network low: a forward and a backward
-    pass of batched matrix products (the gradient of :func:`cross_entropy`, derived in
-    ``_backprop``) and one fused Adam update (``torch.optim.Adam(fused=True)``, default betas and
-    eps) on a single flat buffer that holds every weight of every member. The result equals training
-    each member alone with ``torch.optim.Adam`` and autograd (tested).
+    as independently trained seeds do. All members step together: one forward, one backward and
+    one optimizer step per minibatch for the whole ensemble (:func:`nnlab.training.train`).
 
     Args:
         model: the ensemble, trained in place.
@@ -180,8 +152,7 @@ def train_mlps(
         generator: CPU generator for the minibatch orders.
 
     Returns:
-        A :class:`~nnlab.training.History` with, at step 0 and at the end of every epoch, the
-        loss of every member (``[M]``) on the minibatch of that step, before its update.
+        The :class:`~nnlab.training.History` (loss per member on the current minibatch).
     """
     _check_xy(X, y)
     epochs = check_int("epochs", epochs, minimum=1)
@@ -189,32 +160,18 @@ def train_mlps(
     lr = check_real("lr", lr, low=0.0, low_open=True)
     n, M = X.shape[0], model.members
     per_epoch = n // batch_size
-    shapes = [tuple(w.shape) for w in model.weights]
-    theta = torch.cat([w.detach().reshape(-1) for w in model.weights])  # all weights, one buffer
-    grad = theta.grad = torch.zeros_like(theta)
-    opt = torch.optim.Adam([theta], lr=lr, fused=theta.device.type in ("cpu", "cuda"))  # one kernel for all weights
-    offsets = [0]
-    for s in shapes:
-        offsets.append(offsets[-1] + math.prod(s))
-    weights = [theta[a:b].view(s) for a, b, s in zip(offsets[:-1], offsets[1:], shapes)]
-    grads = [grad[a:b].view(s) for a, b, s in zip(offsets[:-1], offsets[1:], shapes)]
-    history = History()
-    start = time.perf_counter()
-    step = 0
-    for _ in range(epochs):
-        perm = torch.argsort(torch.rand(M, n, generator=generator), dim=1).to(X.device)
-        for k in range(per_epoch):
-            idx = perm[:, k * batch_size:(k + 1) * batch_size]  # [M, B]
-            loss = _backprop(weights, X[idx], y[idx], grads)
-            if step == 0 or k == per_epoch - 1:
-                history.steps.append(step)
-                history.loss.append(loss.cpu().numpy())
-            step += 1
-            opt.step()
-    for w, new in zip(model.weights, weights):
-        w.copy_(new)
-    history.seconds = time.perf_counter() - start
-    return history
+    state: dict = {"epoch": -1, "perm": None}
+
+    def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        epoch, k = divmod(step, per_epoch)
+        if epoch != state["epoch"]:
+            state["epoch"] = epoch
+            state["perm"] = torch.argsort(torch.rand(M, n, generator=generator), dim=1).to(X.device)
+        idx = state["perm"][:, k * batch_size:(k + 1) * batch_size]  # [M, B]
+        return X[idx], y[idx]
+
+    return train(model, cross_entropy, batch, steps=epochs * per_epoch, lr=lr, optimizer="adam",
+                 record_every=per_epoch, progress=False)
 
 
 def fit_classifier(
