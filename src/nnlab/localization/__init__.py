@@ -2,27 +2,40 @@
 
 - :mod:`nnlab.localization.data`: translation-invariant Gaussian processes on a ring, the
   non-linear Gaussian process (NLGP) in the Ingrosso–Goldt and Lufkin conventions, its Gaussian
-  clone, the two-class task; shared covariance/sampler helpers for further generators.
+  clone, the two-class task; shared covariance/sampler helpers; the data of Lufkin, Saxe & Grant
+  (Kur(k), the 1-D Ising chain, single pulses, elliptical distributions).
 - :mod:`nnlab.localization.models`: the two-layer network with a fixed second layer, batched
-  over members (gains, clones, seeds), and its online-SGD ``fit``.
+  over members (gains, clones, seeds), its online-SGD ``fit``, and full-batch ``fit_data`` of the
+  bias-free ReLU network of Lufkin et al. on any per-member data.
 - :mod:`nnlab.localization.metrics`: IPR, kurtosis, peak position and width, dominant frequency,
   tiling.
 - :mod:`nnlab.localization.cumulants`: the fourth-order cumulant contracted with directions and
   its principal component.
 - :mod:`nnlab.localization.plots`: receptive-field figures.
+- :mod:`nnlab.localization.theory`: the single-neuron gradient flow of Lufkin et al., its
+  localization amplifier (from samples, tabulated, or the cubic kurtosis approximation) and
+  Euler integration.
 
-See the chapter ``emergent-convolutions.ipynb``.
+See the chapters ``emergent-convolutions.ipynb`` and ``localization-dynamics.ipynb``.
 """
 
-from . import cumulants, data, metrics, models, plots
+from . import cumulants, data, metrics, models, plots, theory
 from .cumulants import cumulant4, cumulant4_component, cumulant4_gradient
 from .data import (
     CONVENTIONS,
     TwoClassTask,
     circulant_spectrum,
+    elliptical,
+    elliptical_kurtosis,
     erf_slope,
     gaussian_clone,
     gaussian_factor,
+    ising,
+    kur,
+    kur_kurtosis,
+    kur_moment,
+    kur_transform,
+    marginal_kurtosis,
     nlgp,
     nlgp_cov,
     nlgp_kurtosis,
@@ -30,9 +43,11 @@ from .data import (
     nlgp_transform,
     periodic_distance,
     sample_gaussian,
+    single_pulse,
     transformed_gp,
     translation_invariant_cov,
     two_class,
+    two_class_samples,
 )
 from .metrics import (
     circular_gaps,
@@ -47,18 +62,23 @@ from .metrics import (
     tiling_evenness,
     tiling_percentile,
 )
-from .models import TwoLayer, accuracy_per_member, fit, mse_per_member
+from .models import ReluTwoLayer, TwoLayer, accuracy_per_member, fit, fit_data, mse_per_member, xavier_std
 from .plots import plot_fields, plot_fields_image
+from .theory import PhiTable, covariance, flow, gauss_hermite, integrate, overlap, phi_cubic, phi_gaussian, phi_samples
 
 __all__ = [
-    "data", "models", "metrics", "cumulants", "plots",
+    "data", "models", "metrics", "cumulants", "plots", "theory",
     "CONVENTIONS", "periodic_distance", "translation_invariant_cov", "circulant_spectrum", "erf_slope", "nlgp_scale",
     "nlgp_transform",
     "nlgp_cov", "nlgp_kurtosis", "gaussian_factor", "sample_gaussian", "transformed_gp", "nlgp", "gaussian_clone",
     "two_class", "TwoClassTask",
-    "TwoLayer", "mse_per_member", "accuracy_per_member", "fit",
+    "kur_moment", "kur_kurtosis", "kur_transform", "kur", "ising", "single_pulse", "elliptical_kurtosis", "elliptical",
+    "two_class_samples", "marginal_kurtosis",
+    "TwoLayer", "ReluTwoLayer", "mse_per_member", "accuracy_per_member", "fit", "fit_data", "xavier_std",
     "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "power_spectrum", "dominant_frequency",
     "spectral_concentration", "circular_gaps", "tiling_evenness", "tiling_percentile",
     "cumulant4", "cumulant4_gradient", "cumulant4_component",
     "plot_fields", "plot_fields_image",
+    "phi_gaussian", "phi_cubic", "phi_samples", "PhiTable", "gauss_hermite", "overlap", "flow", "integrate",
+    "covariance",
 ]

@@ -32,6 +32,8 @@ __all__ = [
     "CONVENTIONS", "MAX_XI_FRACTION", "periodic_distance", "translation_invariant_cov", "circulant_spectrum",
     "erf_slope", "nlgp_scale", "nlgp_transform", "nlgp_cov", "nlgp_kurtosis", "gaussian_factor", "sample_gaussian",
     "transformed_gp", "nlgp", "gaussian_clone", "two_class", "TwoClassTask",
+    "ELLIPTICAL_RADII", "kur_moment", "kur_kurtosis", "kur_transform", "kur", "ising", "single_pulse",
+    "elliptical_kurtosis", "elliptical", "DATA_KINDS", "two_class_samples", "marginal_kurtosis",
 ]
 
 CONVENTIONS = ("goldt", "lufkin")
@@ -345,3 +347,269 @@ def two_class(n: int, D: int, xis: Sequence[float], gain: float, clone: bool = F
     x, y = task.sample(n, generator)
     perm = torch.randperm(n, generator=generator)
     return x[0, perm], y[0, perm].clone()
+
+
+# -------------------------------------------------------------- more marginals (Lufkin et al.)
+#
+# Lufkin, Saxe & Grant (NeurIPS 2024) vary the data beyond the NLGP to find which statistic
+# drives localization: Kur(k), a Gaussian process with an algebraic-tailed marginal whose excess
+# kurtosis changes sign with ``k``; the 1-D Ising chain; a single +-1 pulse on the ring; and
+# elliptical distributions. All samplers draw on the CPU from ``generator``.
+
+ELLIPTICAL_RADII = ("atanh", "constant", "chi")
+
+
+def _check_k(k: object) -> float:
+    return check_real("k", k, low=4.0, low_open=True)
+
+
+def kur_moment(k: float, m: int) -> float:
+    """Even moment ``E[Q(U)^m]`` of the Kur(k) quantile map, ``U`` uniform on ``[0, 1]``.
+
+    With ``u = 2U - 1`` and ``Q = u / (1 - |u|^k)^(1/k)`` (substitute ``t = |u|^k``)::
+
+        E[Q^m] = B((m + 1)/k, 1 - m/k) / k,
+
+    finite for ``k > m`` (``B`` the Beta function). ``m`` must be even (odd moments vanish).
+    """
+    k = check_real("k", k, low=0.0, low_open=True)
+    m = check_int("m", m, minimum=0)
+    if m % 2:
+        raise ValueError(f"m must be even (odd moments of Kur(k) vanish), got {m}")
+    if k <= m:
+        raise ValueError(f"k must exceed m = {m} for E[Q^m] to be finite, got {k}")
+    return float(special.beta((m + 1) / k, 1 - m / k) / k)
+
+
+def kur_kurtosis(k: float) -> float:
+    """Kurtosis of the Kur(k) marginal, ``E[Q^4] / E[Q^2]^2`` (exact; 3 near ``k = 5.9``, 9/5 as ``k -> oo``)."""
+    k = _check_k(k)
+    return kur_moment(k, 4) / kur_moment(k, 2) ** 2
+
+
+def kur_transform(z: torch.Tensor, k: float, variance: float = 1.0) -> torch.Tensor:
+    """The Kur(k) marginal map ``x = Q(Phi(z)) / std``, ``Q(p) = (2p - 1) / (1 - |2p - 1|^k)^(1/k)``; any shape.
+
+    ``z ~ N(0, variance)`` gives unit-variance ``x`` whose density decays like ``|x|^-(k+1)``:
+    heavy tails (positive excess kurtosis) for ``k`` just above 4, close to uniform (excess
+    kurtosis -6/5) for large ``k``. ``1 - |u|^k`` is computed from ``erfc`` so that the tails
+    stay finite in floating point.
+    """
+    k = _check_k(k)
+    variance = check_real("variance", variance, low=0.0, low_open=True)
+    z = z.to(torch.float64)
+    r = z.abs() / math.sqrt(2 * variance)
+    tail = torch.special.erfc(r)                       # 1 - |u|, accurate in the tails
+    one_minus = -torch.expm1(k * torch.log1p(-tail))   # 1 - |u|^k
+    u = torch.sign(z) * (1 - tail)
+    return u / one_minus.clamp(min=1e-300).pow(1 / k) / math.sqrt(kur_moment(k, 2))
+
+
+def kur(n: int, D: int, xi: float, k: float, generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` samples of Kur(k): a translation-invariant Gaussian process with Kur(k) marginals, ``[n, D]``.
+
+    ``x_i = Q(Phi(z_i)) / std`` with ``z ~ N(0, C)`` (:func:`translation_invariant_cov`) and
+    ``Q`` from :func:`kur_transform` (Lufkin, Saxe & Grant 2024). Unit marginal variance;
+    marginal kurtosis :func:`kur_kurtosis`, which crosses the Gaussian value 3 near
+    ``k = 5.9``. Requires ``k > 4`` (finite kurtosis).
+    """
+    n, D = _check_n(n), _check_d(D)
+    xi, k = _check_xi(xi, D), _check_k(k)
+    z = sample_gaussian(n, _factor(D, xi, None, "goldt", JITTER), generator, torch.float64)
+    return kur_transform(z, k, 1 + JITTER).to(dtype)
+
+
+def ising(n: int, D: int, J: float, generator: torch.Generator | None = None, *, sweeps: int = 200,
+          dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` configurations of the periodic 1-D Ising chain ``p(s) ~ exp(J sum_i s_i s_(i+1))``, ``[n, D]``, ``+-1``.
+
+    Metropolis sampling from independent random starts, vectorized over samples with a
+    checkerboard schedule: a half-sweep proposes to flip sites of one colour in all ``n`` chains
+    at once (even sites, then odd ones; for odd ``D`` the last site, a neighbour of site 0, gets
+    a third colour). Sites of one colour do not interact, so the proposals are independent and
+    each is accepted with the Metropolis probability ``min(1, exp(-Delta E))``,
+    ``Delta E = 2 J s_i (s_{i-1} + s_{i+1})``. Each site is proposed with probability 1/2 in its
+    half-sweep: with deterministic proposals the zero-energy moves (always accepted) would
+    carry domain walls ballistically in one direction and the chain would mix badly. At
+    equilibrium ``E[s_i s_{i+r}] = (t^r + t^(D-r)) / (1 + t^D)`` with ``t = tanh J``.
+
+    Args:
+        n: samples (independent chains). D: sites (>= 3). J: coupling (any sign; 0 = independent signs).
+        generator: CPU generator. sweeps: sweeps (>= 1), each one half-sweep per colour; the
+            correlation time grows with ``|J|`` (200 sweeps equilibrate ``|J| <= 1`` well).
+        dtype: dtype of the returned spins.
+    """
+    n, D = _check_n(n), check_int("D", D, minimum=3)
+    J = check_real("J", J)
+    sweeps = check_int("sweeps", sweeps, minimum=1)
+    s = torch.randint(0, 2, (n, D), generator=generator).to(torch.float32) * 2 - 1
+    if D % 2 == 0:
+        return _ising_even(s, J, sweeps, generator).to(dtype)
+    colour = torch.arange(D) % 2
+    colour[-1] = 2  # odd D: the last site neighbours site 0, so it gets a colour of its own
+    groups = [torch.nonzero(colour == c).flatten() for c in range(3)]
+    for _ in range(sweeps):
+        for idx in groups:
+            si = s[:, idx]
+            p = _flip_probability(si, s[:, idx - 1] + s[:, (idx + 1) % D], J)
+            s[:, idx] = torch.where(torch.rand(si.shape, generator=generator) < p, -si, si)
+    return s.to(dtype)
+
+
+def _flip_probability(s: torch.Tensor, neighbours: torch.Tensor, J: float) -> torch.Tensor:
+    """Propose (probability 1/2) and accept (Metropolis): ``0.5 min(1, exp(-2 J s (s_left + s_right)))``."""
+    return torch.exp((-2 * J) * s * neighbours).clamp_(max=1.0).mul_(0.5)
+
+
+def _ising_even(s: torch.Tensor, J: float, sweeps: int, generator: torch.Generator | None) -> torch.Tensor:
+    """The checkerboard sweeps of :func:`ising` for even ``D`` on the two sublattices as separate tensors.
+
+    Even site ``2j`` has the odd neighbours ``2j - 1, 2j + 1`` (odd index ``j - 1, j``); odd site
+    ``2j + 1`` has the even neighbours ``2j, 2j + 2`` (even index ``j, j + 1``).
+    """
+    even, odd = s[:, 0::2].clone(), s[:, 1::2].clone()
+    for _ in range(sweeps):
+        p = _flip_probability(even, odd + torch.roll(odd, 1, 1), J)
+        even = torch.where(torch.rand(even.shape, generator=generator) < p, -even, even)
+        p = _flip_probability(odd, even + torch.roll(even, -1, 1), J)
+        odd = torch.where(torch.rand(odd.shape, generator=generator) < p, -odd, odd)
+    s[:, 0::2], s[:, 1::2] = even, odd
+    return s
+
+
+def single_pulse(n: int, D: int, length: Sequence[int], generator: torch.Generator | None = None,
+                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` single-pulse inputs on a ring: ``+-1`` with one contiguous run of the opposite sign, ``[n, D]``.
+
+    Each sample has a pulse of ``L`` sites, ``L`` uniform on ``length = (lo, hi)`` (inclusive,
+    ``1 <= lo <= hi <= D - 1``), starting at a uniform site (wrapping around the ring), value
+    ``+1`` inside and ``-1`` outside, times a random overall sign (Lufkin et al.'s single-pulse
+    data). The marginals are ``+-1`` with mean 0 (kurtosis 1); every sample has exactly two
+    sign changes around the ring.
+    """
+    n, D = _check_n(n), _check_d(D)
+    length = list(length)
+    if len(length) != 2:
+        raise ValueError(f"length must be a pair (lo, hi) of pulse lengths, got {length!r}")
+    lo, hi = (check_int("length", v, minimum=1, maximum=D - 1) for v in length)
+    if lo > hi:
+        raise ValueError(f"length must satisfy lo <= hi, got {length!r}")
+    start = torch.randint(0, D, (n, 1), generator=generator)
+    L = torch.randint(lo, hi + 1, (n, 1), generator=generator)
+    sign = torch.randint(0, 2, (n, 1), generator=generator) * 2 - 1
+    inside = torch.remainder(torch.arange(D)[None, :] - start, D) < L
+    return (sign * (2 * inside.long() - 1)).to(dtype)
+
+
+def _radius_moments(radius: str, D: int) -> tuple[float, float]:
+    """``E[r^2]`` and ``E[r^4]`` of the elliptical radius."""
+    if radius == "constant":
+        return 1.0, 1.0
+    if radius == "chi":
+        return float(D), float(D * (D + 2))
+    # r = 2 + atanh(U): E[atanh U] = ln 2, E[atanh^2 U] = pi^2/12; the fourth moment by quadrature
+    m = [integrate.quad(lambda u, p=p: (2 + math.atanh(u)) ** p, 0, 1, limit=200)[0] for p in (2, 4)]
+    return m[0], m[1]
+
+
+def elliptical_kurtosis(D: int, radius: str = "atanh") -> float:
+    """Marginal kurtosis of :func:`elliptical`: ``3 D/(D + 2) E[r^4] / E[r^2]^2`` (exact).
+
+    For ``u`` uniform on the unit sphere in ``D`` dimensions ``E[u_1^4] = 3/(D(D + 2))`` and
+    ``E[u_1^2] = 1/D``, and every linear image ``f.u`` inherits these ratios.
+    """
+    D = _check_d(D)
+    radius = str(check_choice("radius", radius, ELLIPTICAL_RADII))
+    m2, m4 = _radius_moments(radius, D)
+    return 3 * D / (D + 2) * m4 / m2**2
+
+
+def elliptical(n: int, D: int, xi: float, generator: torch.Generator | None = None, *, radius: str = "atanh",
+               dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` samples of an elliptical distribution with the ring covariance ``C``: ``[n, D]``, unit variance.
+
+    ``x = r F u / s`` with ``F F^T = C`` (:func:`translation_invariant_cov`), ``u`` uniform on the
+    unit sphere and an independent radius ``r``: ``"atanh"`` (``r = 2 + atanh(U)``, the
+    reference code's default), ``"constant"`` (``r = 1``: ``x`` on an ellipsoid, excess
+    kurtosis ``-6/(D + 2)``) or ``"chi"`` (``r = |N(0, I_D)|``: exactly Gaussian). ``s`` gives
+    unit marginal variance. Covariance ``C / (1 + jitter)``; kurtosis :func:`elliptical_kurtosis`.
+    """
+    n, D = _check_n(n), _check_d(D)
+    xi = _check_xi(xi, D)
+    radius = str(check_choice("radius", radius, ELLIPTICAL_RADII))
+    g = torch.randn(n, D, generator=generator, dtype=torch.float64)
+    u = g / g.norm(dim=1, keepdim=True)
+    if radius == "atanh":
+        r = 2 + torch.atanh(torch.rand(n, 1, generator=generator, dtype=torch.float64).clamp(max=1 - 1e-16))
+    elif radius == "chi":
+        r = torch.randn(n, D, generator=generator, dtype=torch.float64).norm(dim=1, keepdim=True)
+    else:
+        r = torch.ones(n, 1, dtype=torch.float64)
+    m2, _ = _radius_moments(radius, D)
+    scale = math.sqrt(m2 / D * (1 + JITTER))
+    return (r * u @ _factor(D, xi, None, "goldt", JITTER).T / scale).to(dtype)
+
+
+DATA_KINDS = ("nlgp", "kur", "ising", "pulse", "elliptical")
+
+
+def _sample_kind(kind: str, n: int, D: int, param: object, generator: torch.Generator | None,
+                 options: dict) -> torch.Tensor:
+    if kind == "nlgp":
+        return nlgp(n, D, param, options["gain"], "lufkin", generator)
+    if kind == "kur":
+        return kur(n, D, param, options["k"], generator)
+    if kind == "ising":
+        return ising(n, D, param, generator, sweeps=options.get("sweeps", 200))
+    if kind == "pulse":
+        return single_pulse(n, D, param, generator)
+    return elliptical(n, D, param, generator, radius=options.get("radius", "atanh"))
+
+
+def two_class_samples(kind: str, n: int, D: int, classes: Sequence[object], *, p: float = 0.5,
+                      generator: torch.Generator | None = None, **options: object,
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A two-class data set of one of Lufkin et al.'s kinds: ``x [n, D]`` and labels ``y [n]`` in ``{+1, -1}``.
+
+    The first ``round(p n)`` samples are class 1 (label ``+1``, target 1 for the ReLU network)
+    drawn with ``classes[0]``, the rest class 0 (label ``-1``) with ``classes[1]``:
+
+    - ``"nlgp"``: correlation lengths, option ``gain`` (Lufkin convention, :func:`nlgp`);
+    - ``"kur"``: correlation lengths, option ``k`` (:func:`kur`);
+    - ``"ising"``: couplings ``J``, option ``sweeps`` (:func:`ising`);
+    - ``"pulse"``: pulse-length ranges ``(lo, hi)`` (:func:`single_pulse`);
+    - ``"elliptical"``: correlation lengths, option ``radius`` (:func:`elliptical`).
+    """
+    kind = str(check_choice("kind", kind, DATA_KINDS))
+    n, D = check_int("n", n, minimum=2), _check_d(D)
+    classes = list(classes)
+    if len(classes) != 2:
+        raise ValueError(f"classes must hold two class parameters (class 1, class 0), got {classes!r}")
+    p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
+    allowed = {"nlgp": {"gain"}, "kur": {"k"}, "ising": {"sweeps"}, "pulse": set(), "elliptical": {"radius"}}[kind]
+    if set(options) - allowed:
+        raise ValueError(f"kind {kind!r} takes the options {sorted(allowed)}, got {sorted(options)}")
+    required = {"nlgp": "gain", "kur": "k"}.get(kind)
+    if required is not None and required not in options:
+        raise ValueError(f"kind {kind!r} needs the option {required}=...")
+    n1 = min(max(round(p * n), 1), n - 1)
+    x1 = _sample_kind(kind, n1, D, classes[0], generator, options)
+    x0 = _sample_kind(kind, n - n1, D, classes[1], generator, options)
+    return torch.cat([x1, x0]), torch.cat([torch.ones(n1), -torch.ones(n - n1)])
+
+
+def marginal_kurtosis(kind: str, D: int = 40, **options: object) -> float:
+    """The exact kurtosis of one input's marginal for a data kind of :func:`two_class_samples`.
+
+    NLGP: :func:`nlgp_kurtosis` (Lufkin convention); Kur(k): :func:`kur_kurtosis`; Ising and
+    single pulse: 1 (every input is ``+-1``); elliptical: :func:`elliptical_kurtosis`.
+    """
+    kind = str(check_choice("kind", kind, DATA_KINDS))
+    if kind == "nlgp":
+        return nlgp_kurtosis(options["gain"], "lufkin")
+    if kind == "kur":
+        return kur_kurtosis(options["k"])
+    if kind in ("ising", "pulse"):
+        return 1.0
+    return elliptical_kurtosis(D, str(options.get("radius", "atanh")))

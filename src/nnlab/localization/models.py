@@ -2,7 +2,7 @@
 
 Member ``m`` computes::
 
-    phi_m(x) = sum_k v_k act(w_mk . x / sqrt(D) + b_mk),    act(u) = erf(u / sqrt 2) or sigmoid(u),
+    phi_m(x) = sum_k v_k act(w_mk . x / sqrt(D) + b_mk),    act(u) = erf(u / sqrt 2), sigmoid(u) or relu(u),
 
 with the second layer ``v`` fixed: ``v_k = 1/K`` (``readout="mean"``, the paper's committee;
 its two output heads ``+-1/K`` against one-hot ``+-1`` targets give exactly this loss) or
@@ -11,6 +11,10 @@ Only the first layer (and optionally the biases) learn. The weights of all membe
 tensor ``W [M, K, D]``; with per-member data ``x [M, n, D]`` one ``bmm`` evaluates them all, so
 several gains, the Gaussian clone and several seeds train as one model with
 :func:`nnlab.training.train`.
+
+Lufkin, Saxe & Grant's network is the subclass :class:`ReluTwoLayer`: ReLU, no bias,
+pre-activation ``w . x`` (``scale_input=False``) and 0/1 targets; :func:`fit_data` trains it by
+full-batch gradient descent on fixed per-member data sets (any generator).
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from ..training import History, train
 from ..validation import check_choice, check_int, check_real
 from .data import TwoClassTask
 
-__all__ = ["ACTIVATIONS", "READOUTS", "BIASES", "TwoLayer", "mse_per_member", "accuracy_per_member", "fit"]
+__all__ = ["ACTIVATIONS", "READOUTS", "BIASES", "TwoLayer", "ReluTwoLayer", "mse_per_member", "accuracy_per_member",
+           "fit", "fit_data", "xavier_std"]
 
 ACTIVATIONS = ("erf", "sigmoid")
 READOUTS = ("mean", "signed")
@@ -40,7 +45,8 @@ class TwoLayer(nn.Module):
     Args:
         members: number of independent networks ``M``.
         D: input dimension. K: hidden neurons (even when ``bias != "none"`` or ``readout="signed"``).
-        activation: ``"erf"`` (``erf(u / sqrt 2)``, the paper) or ``"sigmoid"`` (the talk's version).
+        activation: ``"erf"`` (``erf(u / sqrt 2)``, the paper) or ``"sigmoid"`` (the talk's version);
+            ReLU is :class:`ReluTwoLayer`.
         readout: ``"mean"`` (``v_k = 1/K``) or ``"signed"`` (``+-1/K``, half each).
         bias: ``"fixed"`` at ``+-bias_value`` (half the neurons each, the reference's ``--bias``),
             ``"learnable"`` (initialised at ``+-bias_value``) or ``"none"``. Without a bias an erf
@@ -48,13 +54,16 @@ class TwoLayer(nn.Module):
         bias_value: magnitude of the initial (or fixed) biases.
         init_std: standard deviation of the initial weights (reference: 0.1).
         generator: CPU generator for the initial weights.
+        scale_input: divide the pre-activation by ``sqrt(D)`` (Ingrosso & Goldt, the default);
+            ``False`` gives ``w . x + b`` (Lufkin et al.).
 
     ``forward(x)`` maps ``x [M, n, D]`` (or ``[n, D]``, shared by all members) to ``[M, n]``.
     """
 
     def __init__(self, members: int, D: int, K: int, activation: str = "erf", readout: str = "mean",
                  bias: str = "fixed", bias_value: float = 1.0, init_std: float = 0.1,
-                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
+                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32,
+                 scale_input: bool = True):
         super().__init__()
         M = check_int("members", members, minimum=1)
         D = check_int("D", D, minimum=1)
@@ -67,7 +76,10 @@ class TwoLayer(nn.Module):
         if K % 2 and (self.bias_mode != "none" or self.readout == "signed"):
             raise ValueError(f"K must be even with bias={bias!r} or readout='signed' (half the neurons each sign), "
                              f"got {K}")
+        if not isinstance(scale_input, bool):
+            raise ValueError(f"scale_input must be a bool, got {scale_input!r}")
         self.M, self.D, self.K = M, D, K
+        self.input_scale = 1 / math.sqrt(D) if scale_input else 1.0
         sign = torch.cat([torch.ones(K - K // 2), -torch.ones(K // 2)]).to(dtype)
         self.W = nn.Parameter(init_std * torch.randn(M, K, D, generator=generator, dtype=dtype))
         b = (bias_value * sign).expand(M, K).clone() if self.bias_mode != "none" else torch.zeros(M, K, dtype=dtype)
@@ -79,24 +91,26 @@ class TwoLayer(nn.Module):
         self.register_buffer("v", v)
 
     def act(self, u: torch.Tensor) -> torch.Tensor:
-        """The activation: ``erf(u / sqrt 2)`` or ``sigmoid(u)``."""
+        """The activation: ``erf(u / sqrt 2)``, ``sigmoid(u)`` or ``relu(u)``."""
+        if self.activation == "relu":
+            return torch.relu(u)
         return torch.erf(u / math.sqrt(2)) if self.activation == "erf" else torch.sigmoid(u)
 
     def preactivations(self, x: torch.Tensor) -> torch.Tensor:
-        """``w_mk . x / sqrt(D) + b_mk`` for every member, sample and neuron: ``[M, n, K]``."""
+        """``w_mk . x / sqrt(D) + b_mk`` (or without ``sqrt(D)``) for every member, sample and neuron: ``[M, n, K]``."""
         if x.ndim == 2:
             x = x.expand(self.M, *x.shape)
         if x.ndim != 3 or x.shape[0] != self.M or x.shape[-1] != self.D:
             raise ValueError(f"x must have shape [n, {self.D}] or [{self.M}, n, {self.D}], got {tuple(x.shape)}")
-        return torch.baddbmm(self.b[:, None, :], x, self.W.transpose(1, 2), alpha=1 / math.sqrt(self.D))
+        return torch.baddbmm(self.b[:, None, :], x, self.W.transpose(1, 2), alpha=self.input_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The outputs ``phi_m(x)``: ``[M, n]``."""
         return self.act(self.preactivations(x)) @ self.v
 
     def targets(self, y: torch.Tensor) -> torch.Tensor:
-        """The regression target for labels ``y in {+1, -1}``: ``y`` for erf, ``(1 + y)/2`` for sigmoid + mean."""
-        if self.activation == "sigmoid" and self.readout == "mean":
+        """The regression target for labels ``y in {+1, -1}``: ``y`` for erf, ``(1 + y)/2`` for sigmoid/relu + mean."""
+        if self.activation in ("sigmoid", "relu") and self.readout == "mean":
             return (1 + y) / 2
         return y
 
@@ -108,6 +122,26 @@ class TwoLayer(nn.Module):
         return groups
 
 
+class ReluTwoLayer(TwoLayer):
+    """``M`` bias-free ReLU committees ``phi_m(x) = (1/K) sum_k relu(w_mk . x)`` (Lufkin, Saxe & Grant 2024).
+
+    A :class:`TwoLayer` with ReLU, ``bias="none"``, ``readout="mean"`` and targets 1 (label
+    ``+1``) and 0 (label ``-1``); ``K = 1`` is their single neuron. The paper initialises
+    ``W`` Xavier-normal times ``sqrt(1e-3)``: ``init_std = xavier_std(D, K, 1e-3)``.
+
+    Args:
+        members, D, K, init_std, generator, dtype: as for :class:`TwoLayer`.
+        scale_input: divide ``w . x`` by ``sqrt(D)`` (default ``False``, as in the paper).
+    """
+
+    def __init__(self, members: int, D: int, K: int = 1, init_std: float = 0.1,
+                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32,
+                 scale_input: bool = False):
+        super().__init__(members, D, K, activation="erf", readout="mean", bias="none", init_std=init_std,
+                         generator=generator, dtype=dtype, scale_input=scale_input)
+        self.activation = "relu"
+
+
 def mse_per_member(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean squared error of every member on its own batch: ``[M]`` (``x [M, n, D]``, ``y [M, n]``)."""
     return (model(x) - model.targets(y)).pow(2).mean(-1)
@@ -117,7 +151,7 @@ def accuracy_per_member(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> to
     """Fraction of correctly classified samples per member: ``[M]``.
 
     The predicted class is ``+1`` where the output exceeds the midpoint of the two targets
-    (0 for erf, 1/2 for sigmoid with ``readout="mean"``).
+    (0 for erf, 1/2 for sigmoid or relu with ``readout="mean"``).
     """
     mid = model.targets(torch.zeros(1, device=y.device)).item() if model.readout == "mean" else 0.0
     with torch.no_grad():
@@ -166,3 +200,63 @@ def fit(model: TwoLayer, task: TwoClassTask, *, steps: int, lr: float, batch_siz
     return train(model, mse_per_member, batch, steps=steps, lr=step_lr,
                  optimizer=lambda params: torch.optim.SGD(model.param_groups(step_lr)),
                  record_every=record_every, metrics=metrics)
+
+
+def xavier_std(D: int, K: int, scale: float = 1.0) -> float:
+    """Xavier-normal standard deviation of a ``D -> K`` layer times ``sqrt(scale)``: ``sqrt(2 scale / (D + K))``.
+
+    Lufkin et al. initialise with Xavier-normal weights scaled by ``sqrt(1e-3)`` (``scale = 1e-3``).
+    """
+    D, K = check_int("D", D, minimum=1), check_int("K", K, minimum=1)
+    scale = check_real("scale", scale, low=0.0, low_open=True)
+    return math.sqrt(2 * scale / (D + K))
+
+
+def fit_data(model: TwoLayer, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float,
+             record_every: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Full-batch gradient descent of a bias-free ReLU committee on fixed per-member data (Lufkin et al.).
+
+    Member ``m`` computes ``phi_m(x) = (1/K) sum_k relu(w_mk . x)`` (a :class:`ReluTwoLayer`) and
+    descends the mean squared error to the targets ``(1 + y)/2``, the loss of
+    :func:`mse_per_member` (no factor 1/2). The gradient is written out,
+    ``(2 / (n K)) sum_samples (phi - target) 1(w_k . x > 0) x``, two batched matrix products a step
+    (several times faster than autograd for this tiny model). With a large ``n`` one step with
+    learning rate ``lr`` is an Euler step of size ``lr`` of the flow in
+    :mod:`nnlab.localization.theory`. Any generator can fill ``x``, one data set per member.
+
+    Args:
+        model: the committee, updated in place. x: inputs ``[M, n, D]``. y: labels ``[M, n]`` in ``{+-1}``.
+        steps: gradient steps (>= 1). lr: learning rate (> 0).
+        record_every: record every this many steps (default ``steps // 100``; step 0 and the last always).
+
+    Returns:
+        ``(t, W, loss)``: recorded steps ``[T]``, weights ``[T, M, K, D]``, losses ``[T, M]`` (CPU).
+    """
+    if not isinstance(model, ReluTwoLayer):
+        raise ValueError(f"model must be a ReluTwoLayer, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[0] != model.M or x.shape[2] != model.D:
+        raise ValueError(f"x must have shape [{model.M}, n, {model.D}], got {tuple(getattr(x, 'shape', ()))}")
+    if not isinstance(y, torch.Tensor) or tuple(y.shape) != tuple(x.shape[:2]):
+        raise ValueError(f"y must have shape {tuple(x.shape[:2])}, got {tuple(getattr(y, 'shape', ()))}")
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    every = max(1, steps // 100) if record_every is None else check_int("record_every", record_every, minimum=1)
+    W = model.W.detach()
+    x = x.to(W)
+    xt = x.transpose(1, 2).contiguous()        # [M, D, n]: the fast layout for the forward product
+    target = model.targets(y.to(W))[:, None, :]  # [M, 1, n]
+    n, K, c = x.shape[1], model.K, model.input_scale
+    times, traj, losses = [], [], []
+    with torch.no_grad():
+        for step in range(steps + 1):
+            u = torch.bmm(W, xt) * c                          # [M, K, n]
+            err = torch.relu(u).mean(1, keepdim=True) - target  # [M, 1, n]
+            if step % every == 0 or step == steps:
+                times.append(step)
+                traj.append(W.cpu().clone())
+                losses.append(err.pow(2).mean((1, 2)).cpu())
+            if step == steps:
+                break
+            grad = torch.bmm(err * (u > 0), x) * (2 * c / (n * K))  # [M, K, D]
+            W.sub_(lr * grad)
+    return torch.tensor(times), torch.stack(traj), torch.stack(losses)

@@ -1,0 +1,164 @@
+"""Tests of the data generators of Lufkin, Saxe & Grant: Kur(k), Ising, single pulse, elliptical."""
+
+import math
+
+import pytest
+import torch
+from scipy import integrate
+
+from nnlab import localization as loc
+from nnlab.localization import data as ld
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def corr(x, r):
+    return float((x.double() * torch.roll(x.double(), r, 1)).mean())
+
+
+# ----------------------------------------------------------------------------------- Kur(k)
+
+@pytest.mark.parametrize("k", [5.0, 7.0, 12.0])
+def test_kur_moments_match_direct_quadrature_of_the_quantile_function(k):
+    for m in (2, 4):
+        q = integrate.quad(lambda p, m=m: ((2 * p - 1) / (1 - abs(2 * p - 1) ** k) ** (1 / k)) ** m, 0, 1,
+                           limit=400, points=[0.5])[0]
+        assert ld.kur_moment(k, m) == pytest.approx(q, rel=1e-5)
+
+
+def test_kur_excess_kurtosis_changes_sign_between_k5_and_k7_and_tends_to_uniform():
+    assert ld.kur_kurtosis(5.0) - 3 > 1.0
+    assert ld.kur_kurtosis(7.0) - 3 < -0.4
+    assert ld.kur_kurtosis(5.85) > 3 > ld.kur_kurtosis(5.95)       # the crossing near k = 5.9
+    assert ld.kur_kurtosis(1e4) == pytest.approx(9 / 5, abs=1e-3)  # uniform marginal
+
+
+def test_kur_samples_have_unit_variance_and_the_exact_kurtosis():
+    x = loc.kur(20_000, 40, 3.0, 10.0, generator=gen(1)).double()
+    assert x.shape == (20_000, 40)
+    assert float(x.mean()) == pytest.approx(0, abs=0.01)
+    assert float(x.var()) == pytest.approx(1, abs=0.02)
+    assert float(loc.kurtosis(x.flatten())) == pytest.approx(ld.kur_kurtosis(10.0), abs=0.03)
+    # neighbours stay correlated (a transformed Gaussian process), far sites are not
+    assert corr(x, 1) > 0.8 and abs(corr(x, 20)) < 0.02
+
+
+def test_kur_transform_is_monotone_odd_and_finite_in_the_far_tails():
+    z = torch.linspace(-9, 9, 2001, dtype=torch.float64)
+    q = ld.kur_transform(z, 6.0)
+    assert (q.diff() > 0).all()
+    assert torch.isfinite(ld.kur_transform(torch.tensor([-60.0, 60.0]), 6.0)).all()
+    torch.testing.assert_close(q, -q.flip(0))
+
+
+# ------------------------------------------------------------------------------------ Ising
+
+def test_ising_correlations_match_the_exact_periodic_chain():
+    D, J = 40, 0.8
+    s = loc.ising(6000, D, J, generator=gen(2))
+    assert set(s.unique().tolist()) == {-1.0, 1.0}
+    t = math.tanh(J)
+    for r in (1, 2, 4):
+        exact = (t**r + t ** (D - r)) / (1 + t**D)
+        assert corr(s, r) == pytest.approx(exact, abs=0.015)
+
+
+def test_ising_magnetization_is_symmetric_under_a_global_flip():
+    s = loc.ising(6000, 12, 1.0, generator=gen(3))
+    m = s.mean(1)
+    assert float(m.mean()) == pytest.approx(0, abs=0.02)
+    # the histogram of m equals that of -m (global spin-flip symmetry of the Boltzmann law)
+    values = sorted(set(m.tolist()))
+    counts = {v: int((m == v).sum()) for v in values}
+    for v in values:
+        assert abs(counts[v] - counts.get(-v, 0)) < 5 * math.sqrt(counts[v] + 1) + 5
+
+
+def test_ising_odd_chain_and_zero_coupling_give_independent_fair_spins():
+    s = loc.ising(8000, 7, 0.0, generator=gen(4), sweeps=3)
+    assert abs(corr(s, 1)) < 0.03 and float(s.mean()) == pytest.approx(0, abs=0.02)
+    s = loc.ising(4000, 7, 1.0, generator=gen(5))   # odd D: the third colour keeps it exact
+    t = math.tanh(1.0)
+    assert corr(s, 1) == pytest.approx((t + t**6) / (1 + t**7), abs=0.02)
+
+
+# ------------------------------------------------------------------------------ single pulse
+
+def test_single_pulse_has_two_edges_the_right_lengths_and_symmetric_marginals():
+    D = 30
+    x = loc.single_pulse(5000, D, (3, 7), generator=gen(6))
+    assert set(x.unique().tolist()) == {-1.0, 1.0}
+    edges = (x != torch.roll(x, 1, 1)).sum(1)
+    assert (edges == 2).all()
+    # the pulse is the minority run: its length is the count of the sign opposite to site "outside"
+    plus = (x > 0).sum(1)
+    length = torch.where(plus <= D // 2, plus, D - plus)
+    assert int(length.min()) == 3 and int(length.max()) == 7
+    assert float(x.mean()) == pytest.approx(0, abs=0.03)
+    assert float(loc.kurtosis(x.flatten().double())) == pytest.approx(1.0, abs=0.01)
+
+
+# ------------------------------------------------------------------------------- elliptical
+
+@pytest.mark.parametrize("radius", ["atanh", "constant", "chi"])
+def test_elliptical_has_unit_variance_the_ring_covariance_and_the_exact_kurtosis(radius):
+    D, xi = 20, 2.0
+    x = loc.elliptical(40_000, D, xi, generator=gen(7), radius=radius).double()
+    C = loc.translation_invariant_cov(D, xi) / (1 + 1e-3)
+    torch.testing.assert_close(x.T @ x / x.shape[0], C, atol=0.03, rtol=0)
+    assert float(loc.kurtosis(x.flatten())) == pytest.approx(ld.elliptical_kurtosis(D, radius), abs=0.06)
+
+
+def test_elliptical_kurtosis_limits():
+    assert ld.elliptical_kurtosis(40, "chi") == pytest.approx(3.0)
+    assert ld.elliptical_kurtosis(40, "constant") == pytest.approx(3 * 40 / 42)
+    # E[r^2] of r = 2 + atanh(U) in closed form: 4 + 4 ln 2 + pi^2 / 12
+    assert ld._radius_moments("atanh", 10)[0] == pytest.approx(4 + 4 * math.log(2) + math.pi**2 / 12, rel=1e-8)
+
+
+# ------------------------------------------------------------------------------ two classes
+
+@pytest.mark.parametrize("kind, classes, opts", [
+    ("nlgp", (3.0, 1.0), {"gain": 2.0}), ("kur", (3.0, 1.0), {"k": 8.0}), ("ising", (0.9, 0.1), {}),
+    ("pulse", ((6, 9), (1, 2)), {}), ("elliptical", (3.0, 1.0), {"radius": "constant"}),
+])
+def test_two_class_samples_draw_class_1_first_with_its_own_parameters(kind, classes, opts):
+    x, y = loc.two_class_samples(kind, 4000, 30, classes, p=0.25, generator=gen(8), **opts)
+    assert x.shape == (4000, 30) and int((y > 0).sum()) == 1000 and (y[:1000] > 0).all()
+    if kind == "pulse":   # the minority run is the pulse: 6-9 sites in class 1, 1-2 in class 0
+        plus = (x > 0).sum(1)
+        length = torch.minimum(plus, 30 - plus)
+        assert int(length[:1000].min()) == 6 and int(length[1000:].max()) == 2
+    else:                 # class 1 has the longer correlation length (or the stronger coupling)
+        assert corr(x[:1000], 1) > corr(x[1000:], 1) + 0.1
+    assert float(loc.kurtosis(x.flatten().double())) == pytest.approx(loc.marginal_kurtosis(kind, 30, **opts),
+                                                                      abs=0.1)
+
+
+# -------------------------------------------------------------------------------- arguments
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: loc.kur(10, 40, 3.0, 4.0), "k must"),
+    (lambda: loc.kur(10, 40, 30.0, 6.0), "xi must"),
+    (lambda: ld.kur_moment(3.0, 4), "k must exceed"),
+    (lambda: ld.kur_moment(9.0, 3), "m must be even"),
+    (lambda: loc.ising(0, 10, 1.0), "n must"),
+    (lambda: loc.ising(10, 2, 1.0), "D must"),
+    (lambda: loc.ising(10, 10, float("nan")), "J must"),
+    (lambda: loc.ising(10, 10, 1.0, sweeps=0), "sweeps must"),
+    (lambda: loc.single_pulse(10, 10, (0, 3)), "length must"),
+    (lambda: loc.single_pulse(10, 10, (5, 3)), "lo <= hi"),
+    (lambda: loc.single_pulse(10, 10, (1, 2, 3)), "pair"),
+    (lambda: loc.elliptical(10, 10, 1.0, radius="gamma"), "radius must"),
+    (lambda: ld.elliptical_kurtosis(1), "D must"),
+    (lambda: loc.two_class_samples("gp", 10, 10, (1.0, 1.2)), "kind must"),
+    (lambda: loc.two_class_samples("nlgp", 10, 10, (1.0, 1.2)), "gain"),
+    (lambda: loc.two_class_samples("kur", 10, 10, (1.0,), k=6.0), "classes must"),
+    (lambda: loc.two_class_samples("ising", 10, 10, (0.5, 0.1), p=1.0), "p must"),
+    (lambda: loc.two_class_samples("kur", 10, 10, (1.0, 1.2), gain=2.0), "takes the options"),
+])
+def test_generators_reject_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
