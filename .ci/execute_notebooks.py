@@ -1,11 +1,19 @@
 """Execute notebooks top to bottom in fresh kernels and store their outputs (`make outputs`).
 
 Each notebook runs in its own kernel from its own folder; cell timing metadata is not stored
-(it would change on every run). Prints the wall time of each notebook.
+(it would change on every run). Prints the wall time of each notebook and the CPU time its
+kernel used. With ``--times FILE`` it also writes those times, the profile, the thread count
+and the machine to FILE (JSON; `make outputs` records benchmarks/results/chapters-quick.json,
+shown on the book's performance page).
 """
 
 from __future__ import annotations
 
+import datetime
+import json
+import os
+import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -24,13 +32,60 @@ def execute(path: Path) -> float:
     return seconds
 
 
-def main(paths: list[str]) -> None:
-    total = 0.0
-    for name in paths:
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes: the kernels, once shut down."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def record_times(path: Path, times: dict[str, tuple[float, float]]) -> None:
+    """Write the per-notebook wall and kernel CPU seconds, with the profile and the machine, as JSON."""
+    record = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "profile": os.environ.get("NNLAB_PROFILE", "auto"),
+        "threads": os.environ.get("NNLAB_THREADS", "default"),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "notebooks": [{"notebook": name, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1)}
+                      for name, (wall, cpu) in times.items()],
+        "total_wall_s": round(sum(w for w, _ in times.values()), 1),
+        "total_cpu_s": round(sum(c for _, c in times.values()), 1),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def main(argv: list[str]) -> None:
+    times_file = None
+    if "--times" in argv:
+        i = argv.index("--times")
+        if i + 1 >= len(argv):
+            raise SystemExit("--times needs a file name")
+        times_file = Path(argv[i + 1])
+        argv = argv[:i] + argv[i + 2:]
+    times: dict[str, tuple[float, float]] = {}
+    for name in argv:
+        cpu_before = _children_cpu()
         seconds = execute(Path(name))
-        total += seconds
-        print(f"{name:45s} {seconds:6.1f} s", flush=True)
-    print(f"{'all notebooks':45s} {total:6.1f} s")
+        cpu = _children_cpu() - cpu_before
+        times[name] = (seconds, cpu)
+        print(f"{name:45s} {seconds:6.1f} s  (kernel CPU {cpu:6.1f} s)", flush=True)
+    print(f"{'all notebooks':45s} {sum(w for w, _ in times.values()):6.1f} s  "
+          f"(kernel CPU {sum(c for _, c in times.values()):6.1f} s)")
+    if times_file is not None:
+        record_times(times_file, times)
+        print(f"times written to {times_file}")
 
 
 if __name__ == "__main__":
