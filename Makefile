@@ -5,16 +5,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# MathJax, require.js and the ipywidgets renderer, served by the site itself (works offline).
+VENDOR := book/_static/vendor/.fetched.json
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 
 # Executed notebooks (build, tests, stored outputs) show no progress bars.
 export NNLAB_PROGRESS := 0
 
-.PHONY: help install book test lint unit nbval strict-build outputs bench clean
+.PHONY: help install book test lint unit nbval strict-build browser chromium outputs bench clean
 
 help:
 	@echo "make book     execute every chapter and build the HTML site (_build/html)"
-	@echo "make test     ruff, unit tests, nbval (strict) on every chapter, strict book build"
+	@echo "make test     ruff, unit tests, nbval (strict) on every chapter, strict book build, browser test"
+	@echo "make browser  open every page of _build/html offline in headless Chromium; screenshots"
 	@echo "make outputs  regenerate every stored notebook output from a fresh run (quick profile)"
 	@echo "make bench    time the batched/vectorized paths against naive loops"
 
@@ -23,16 +26,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Pinned npm tarballs, SHA-256 checked, copied into book/_static/vendor/ (not committed).
+$(VENDOR): .ci/fetch_static.py
+	$(PYTHON) .ci/fetch_static.py
+
+install: $(STAMP) $(VENDOR)
 
 # The site. NNLAB_PROFILE is left as the caller set it: unset means `auto`, i.e. the
 # paper-scale `full` profile on a machine with a GPU and `quick` otherwise.
-book: $(STAMP)
+book: $(STAMP) $(VENDOR)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	@NNLAB_PROFILE=quick $(BIN)/python .ci/stages.py lint unit nbval strict-build
+	@NNLAB_PROFILE=quick $(BIN)/python .ci/stages.py lint unit nbval strict-build browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks book .ci
@@ -46,12 +53,31 @@ nbval: $(STAMP)
 		--nbval-sanitize-with nbval_sanitize.cfg -n 2 --dist loadfile $(NOTEBOOKS)
 
 # Every chapter executed from scratch; a failing cell or any Sphinx warning fails the build.
-strict-build: $(STAMP)
+strict-build: $(STAMP) $(VENDOR)
 	NNLAB_PROFILE=quick $(BIN)/jupyter-book build . --builder html --all -W --keep-going
 
-outputs: $(STAMP)
-	NNLAB_PROFILE=quick $(BIN)/python .ci/execute_notebooks.py $(NOTEBOOKS)
+# Every page of the built site in headless Chromium with the network blocked: console errors,
+# broken images, un-typeset formulas, blank widget areas, missing figures fail (tests/browser).
+# Reuses _build/html (building it when missing); screenshots in _build/screenshots/.
+browser: $(STAMP) $(VENDOR) chromium
+	@test -f _build/html/index.html || $(MAKE) --no-print-directory strict-build
+	NNLAB_BROWSER=1 $(BIN)/python -m pytest tests/browser
+	@echo "Screenshots and per-page report: $(CURDIR)/_build/screenshots/"
 
+# Debian's chromium (the browser test drives it with Playwright, which downloads no browser).
+chromium:
+	@command -v chromium >/dev/null || { SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+	@command -v chromium >/dev/null || { echo "chromium is missing and could not be installed"; exit 1; }
+
+# Also records each chapter's wall and kernel CPU time (shown on the performance page).
+outputs: $(STAMP)
+	NNLAB_PROFILE=quick $(BIN)/python .ci/execute_notebooks.py --times benchmarks/results/chapters-quick.json \
+		$(NOTEBOOKS)
+	$(BIN)/python benchmarks/run.py --render
+
+# Library path vs naive loop, medians and ratios; on a GPU when there is one. Writes
+# benchmarks/results/<device>.json and benchmarks.md (the performance page's tables).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

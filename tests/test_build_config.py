@@ -20,6 +20,10 @@ def scratch_book(tmp_path: Path, code: str, markdown: str = "# Intro\n") -> Path
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "book").mkdir()
     shutil.copy(ROOT / "book" / "references.bib", tmp_path / "book" / "references.bib")
+    # The site's local Sphinx extension and static files (_config.yml names both); not the
+    # fetched third-party JavaScript, which these builds do not need.
+    shutil.copytree(ROOT / "book" / "_ext", tmp_path / "book" / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "book" / "_static", tmp_path / "book" / "_static", ignore=shutil.ignore_patterns("vendor"))
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/page\n")
     (tmp_path / "book" / "intro.md").write_text(markdown)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Page"), nbformat.v4.new_code_cell(code)])

@@ -27,6 +27,23 @@ def test_use_style_sets_rcparams():
     assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == plotting.COLORS[0]
 
 
+def test_style_draws_opaque_white_figures_for_light_and_dark_pages():
+    import io
+
+    from PIL import Image
+
+    with mpl.rc_context({"figure.facecolor": "none", "savefig.transparent": True, "text.color": "white"}):
+        plotting.use_style()
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot([0, 1], [0, 1])
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        assert mpl.rcParams["text.color"] == "black"
+    img = np.asarray(Image.open(buf).convert("RGBA"))
+    assert (img[..., 3] == 255).all()  # no transparent pixel: the page colour never shows through
+    assert tuple(img[0, 0]) == (255, 255, 255, 255)
+
+
 def test_loglog_reports_fitted_slope():
     _, ax = plt.subplots()
     x = np.array([1, 2, 4, 8.0])
@@ -50,6 +67,7 @@ def test_controls_match_specs():
     assert isinstance(controls["scale"], w.FloatSlider) and controls["scale"].step == 0.1
     assert isinstance(controls["kind"], w.Dropdown)
     assert isinstance(controls["n"], w.SelectionSlider) and controls["n"].value == 2
+    assert all(c.style.description_width == "initial" for c in controls.values())  # full parameter names
 
 
 def test_moving_a_control_redraws_in_place():

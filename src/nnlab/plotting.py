@@ -30,7 +30,16 @@ STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 100,
     "figure.figsize": (6.4, 3.6),
+    # Opaque white behind every figure (and dark text on it), so a PNG reads the same on the
+    # website's light and dark themes and on Colab's dark mode.
     "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
+    "text.color": "black",
+    "axes.labelcolor": "black",
+    "xtick.color": "black",
+    "ytick.color": "black",
     "figure.constrained_layout.use": True,
     "axes.prop_cycle": mpl.cycler(color=COLORS),
     "axes.spines.top": False,
@@ -47,7 +56,7 @@ STYLE = {
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (colour-blind-safe palette, light grid, PNG output)."""
+    """Apply the book's matplotlib style (colour-blind-safe palette, light grid, opaque white PNGs)."""
     mpl.rcParams.update(STYLE)
 
 
@@ -137,12 +146,14 @@ def _controls(sliders: dict[str, Any], defaults: dict[str, Any]) -> dict[str, An
     out = {}
     for name, spec in sliders.items():
         value = defaults[name]
-        common = {"description": name, "value": value, "continuous_update": False}
+        # "initial": the label is as wide as the parameter's name (the default cuts it at ~10 characters).
+        common = {"description": name, "value": value, "continuous_update": False,
+                  "style": {"description_width": "initial"}}
         if isinstance(spec, list):
             if value not in spec:
                 raise ValueError(f"default {name}={value!r} must be one of the choices {spec}")
             if all(isinstance(v, str) for v in spec):
-                out[name] = w.Dropdown(options=spec, value=value, description=name)
+                out[name] = w.Dropdown(options=spec, value=value, description=name, style=common["style"])
             else:
                 out[name] = w.SelectionSlider(options=spec, **common)
             continue

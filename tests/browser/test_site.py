@@ -1,0 +1,116 @@
+"""Every page of the built website, opened offline in headless Chromium (`make browser`).
+
+The pages come from the build (_build/html, or NNLAB_SITE), never from a list, so a chapter
+added to _toc.yml is checked as soon as it is built. Each page's full-page screenshot is saved
+under _build/screenshots/ (NNLAB_SCREENSHOTS), with one page also in dark mode, and
+_build/screenshots/report.txt lists every page with its counts and findings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import site_check
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+SITE = Path(os.environ.get("NNLAB_SITE", ROOT / "_build" / "html"))
+SHOTS = Path(os.environ.get("NNLAB_SCREENSHOTS", ROOT / "_build" / "screenshots"))
+REPORTS: list[site_check.PageReport] = []
+# A numbered figure or equation that the text never refers to fails its page (and is listed in
+# report.txt); NNLAB_STRICT_REFERENCES=0 only lists them, e.g. while drafting a chapter.
+STRICT_REFERENCES = os.environ.get("NNLAB_STRICT_REFERENCES", "1") == "1"
+
+
+def site_pages() -> list[str]:
+    if not (SITE / "index.html").exists():
+        raise RuntimeError(f"no built site at {SITE}: run `make strict-build` (make browser does when it is missing)")
+    return [p.as_posix() for p in site_check.find_pages(SITE)]
+
+
+def notebook_pages() -> list[str]:
+    """Pages built from a notebook (Sphinx keeps the source under _sources/)."""
+    return [p for p in site_pages() if (SITE / "_sources" / p).with_suffix(".ipynb").exists()]
+
+
+def repository_url() -> str:
+    m = re.search(r"^repository:\s*\n\s+url:\s*(\S+)", (ROOT / "_config.yml").read_text(), re.M)
+    assert m, "_config.yml has no repository.url"
+    return m.group(1).rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def base():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    with site_check.serve(SITE) as url:
+        yield url
+    (SHOTS / "report.txt").write_text(site_check.summary(REPORTS) + "\n")
+
+
+def test_the_site_has_pages():
+    pages = site_pages()
+    assert "index.html" in pages and len(pages) >= 3, pages
+
+
+@pytest.mark.parametrize("page", site_pages())
+def test_page(browser, base, page):
+    target = site_check.redirect_target(SITE / page)
+    if target is not None:  # Jupyter Book's index.html: a redirect to the first page
+        assert (SITE / page).parent.joinpath(target).exists(), f"{page} redirects to a missing {target}"
+        return
+    report = site_check.check_page(browser, base, page, screenshot=SHOTS / site_check.screenshot_name(page))
+    REPORTS.append(report)
+    assert report.ok, "\n".join([page, *report.failures])
+    if STRICT_REFERENCES:
+        assert not report.notes, "\n".join([page, *report.notes])
+
+
+def test_a_page_with_widgets_in_dark_mode(browser, base):
+    """Figures and widgets must stay readable in the theme's dark mode (screenshot: *-dark.png)."""
+    with_widgets = [p for p in notebook_pages() if "widget-view+json" in (SITE / p).read_text()]
+    assert with_widgets, "no page has an explore widget"
+    page = with_widgets[0]
+    report = site_check.check_page(browser, base, page, dark=True,
+                                   screenshot=SHOTS / site_check.screenshot_name(page, dark=True))
+    REPORTS.append(report)
+    assert report.ok, "\n".join([page, *report.failures])
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_a_chapter_has_launch_buttons(page):
+    """Binder, Colab and Thebe ("Live Code") on every notebook page, pointing at this notebook."""
+    html = (SITE / page).read_text()
+    repo = repository_url().removeprefix("https://github.com/")
+    source = Path(page).with_suffix(".ipynb").as_posix()
+    assert f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/{source}" in html
+    assert f"https://colab.research.google.com/github/{repo}/blob/main/{source}" in html
+    assert "initThebeSBT()" in html and "Live Code" in html
+
+
+def test_breaking_a_real_page_on_purpose_fails(browser, tmp_path):
+    """A copy of the built site with one chapter broken the way a CDN-only site breaks offline
+    (MathJax and the widget renderer from jsDelivr) and one of its figures deleted."""
+    import shutil
+
+    copy = tmp_path / "site"
+    shutil.copytree(SITE, copy)
+    page = next(p for p in notebook_pages() if "widget-view+json" in (SITE / p).read_text())
+    html = (copy / page).read_text()
+    html = re.sub(r'src="[^"]*vendor/mathjax/tex-mml-chtml\.js[^"]*"',
+                  'src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"', html)
+    html = re.sub(r'src="[^"]*vendor/html-manager/embed-amd\.js[^"]*"',
+                  'src="https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.15/dist/embed-amd.js"', html)
+    (copy / page).write_text(html)
+    image = re.search(r'<img alt="[^"]*" src="(\.\./_images/[^"]+)"', html).group(1)
+    (copy / page).parent.joinpath(image).unlink()
+    with site_check.serve(copy) as url:
+        report = site_check.check_page(browser, url, page, widget_timeout_ms=4000)
+    found = "\n".join(report.failures)
+    for reason in ("blocked non-local request: https://cdn.jsdelivr.net/npm/mathjax", "not typeset by MathJax",
+                   "blank widget area", "broken image", "HTTP 404"):
+        assert reason in found, f"{reason!r} not reported for {page}:\n{found}"
