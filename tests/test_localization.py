@@ -170,6 +170,19 @@ def test_peak_position_width_and_frequency_of_known_fields():
     assert loc.spectral_concentration(torch.eye(D)[3]).item() < 0.1  # a spike has a flat spectrum
 
 
+def test_centred_field_puts_a_positive_unit_peak_mid_ring_whatever_the_shift_and_sign():
+    D = 40
+    d = loc.periodic_distance(D)
+    lobes = torch.exp(-d[28] ** 2 / 2.0) + torch.exp(-d[38] ** 2 / 2.0)
+    field = torch.exp(-d[33] ** 2 / 8.0) - 0.3 * lobes   # a bump at site 33 with side lobes of opposite sign
+    out = loc.centred_field(field)
+    assert out[D // 2].item() == pytest.approx(1.0) and out.abs().max().item() == pytest.approx(1.0)
+    # invariant under a translation and a sign flip of the input, and batched like row by row
+    stack = torch.stack([field, -2 * torch.roll(field, 11), torch.roll(field, -5)])
+    torch.testing.assert_close(loc.centred_field(stack), out.expand(3, D))
+    assert out.min().item() == pytest.approx(float(field[28] / field[33]))   # the side lobe, relative to the peak
+
+
 def test_tiling_evenness_and_gaps():
     assert loc.tiling_evenness(torch.tensor([5.0, 30.0, 55.0, 80.0]), 100).item() == pytest.approx(1.0)
     assert loc.tiling_evenness(torch.tensor([5.0, 5.0, 50.0]), 100).item() == 0.0

@@ -50,6 +50,7 @@ from .data import (
     two_class_samples,
 )
 from .metrics import (
+    centred_field,
     circular_gaps,
     dominant_frequency,
     excess_kurtosis,
@@ -76,7 +77,7 @@ __all__ = [
     "two_class_samples", "marginal_kurtosis",
     "TwoLayer", "ReluTwoLayer", "mse_per_member", "accuracy_per_member", "fit", "fit_data", "xavier_std",
     "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "power_spectrum", "dominant_frequency",
-    "spectral_concentration", "circular_gaps", "tiling_evenness", "tiling_percentile",
+    "spectral_concentration", "centred_field", "circular_gaps", "tiling_evenness", "tiling_percentile",
     "cumulant4", "cumulant4_gradient", "cumulant4_component",
     "plot_fields", "plot_fields_image",
     "phi_gaussian", "phi_cubic", "phi_samples", "PhiTable", "gauss_hermite", "overlap", "flow", "integrate",

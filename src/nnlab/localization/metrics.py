@@ -13,7 +13,7 @@ import torch
 from ..validation import check_int, check_real
 
 __all__ = [
-    "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "power_spectrum",
+    "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "centred_field", "power_spectrum",
     "dominant_frequency", "spectral_concentration", "circular_gaps", "tiling_evenness", "tiling_percentile",
 ]
 
@@ -81,6 +81,20 @@ def peak_width(w: torch.Tensor) -> torch.Tensor:
     w = _tensor("w", w)
     r = _resultant(w).abs().clamp(min=1e-12, max=1.0)
     return w.shape[-1] / (2 * math.pi) * torch.sqrt(-2 * torch.log(r))
+
+
+def centred_field(w: torch.Tensor) -> torch.Tensor:
+    """Fields ``w [..., D]`` rolled so that the peak sits at site ``D // 2``, signed and scaled to ``+1`` there.
+
+    ``out[i] = s * w[(i - r) mod D] / max_j |w_j|`` with ``r = D // 2 - round(peak_position(w))`` and ``s``
+    the sign of the rolled field at ``D // 2``. Rolling is allowed because the data are translation
+    invariant; ``out.min()`` is then the most negative weight (a side lobe) relative to the peak.
+    """
+    w = _tensor("w", w)
+    D = w.shape[-1]
+    shift = D // 2 - torch.round(peak_position(w)).long() % D                  # [...]
+    out = torch.gather(w, -1, (torch.arange(D, device=w.device) - shift[..., None]) % D)
+    return out * torch.sign(out[..., D // 2 : D // 2 + 1]) / out.abs().amax(-1, keepdim=True).clamp(min=1e-30)
 
 
 def power_spectrum(w: torch.Tensor) -> torch.Tensor:
