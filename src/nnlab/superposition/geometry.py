@@ -108,14 +108,14 @@ def classify_encoding(W: torch.Tensor, norm_threshold: float = 0.5, cos_threshol
         angle = torch.where(rep, angle, torch.full_like(angle, 10.0)).sort(-1).values  # unrepresented last
         nxt = torch.cat([angle[:, 1:], angle[:, :1] + 2 * math.pi], dim=1)
         gaps = nxt - angle  # [I, n]; gap j is valid for j < k - 1, the wrap-around gap is k - 1
-        idx = torch.arange(n)[None, :]
+        idx = torch.arange(n, device=Wb.device)[None, :]
         wrap = (angle[:, :1] + 2 * math.pi) - angle.gather(1, (k - 1).clamp_min(0)[:, None])
         gaps = torch.where(idx == (k - 1)[:, None], wrap, gaps)
         target = 2 * math.pi / k.clamp_min(1).float()
         ok = ((gaps - target[:, None]).abs() < angle_tol) | (idx >= k[:, None])
         polygon = ok.all(1) & (k >= 3)
     else:
-        polygon = torch.zeros(n_inst, dtype=torch.bool)
+        polygon = torch.zeros(n_inst, dtype=torch.bool, device=Wb.device)
     orth = (k == 2) & (cos.masked_fill(~both, 0).triu(1).abs().amax((1, 2)) < 0.1)
     labels = []
     for o, kk, p, pg in zip(orth.tolist(), k.tolist(), pairs.tolist(), polygon.tolist()):
