@@ -117,13 +117,13 @@ def _superposition(device: torch.device, size: str) -> Pair:
     recipe = dict(steps=steps, batch_size=64, lr=1e-2, device=device, record_every=steps)
 
     def fast() -> torch.Tensor:
-        model, _ = sp.train_toy_models(sparsities, seeds, seed=0, **recipe)
+        model, _ = sp.train_toy_models(sparsities, seeds, generator=gen(0), data_generator=gen(1), **recipe)
         return model.W
 
     def slow(count: int | None = None) -> torch.Tensor:
         out = []
-        for k, s in enumerate(sp.instance_sparsities(sparsities, seeds)[:count]):
-            model, _ = sp.train_toy_models([float(s)], 1, seed=k, **recipe)
+        for k, s in enumerate(sp.sweep_grid(sparsities, seeds).column("sparsity")[:count]):
+            model, _ = sp.train_toy_models([s], 1, generator=gen(k), data_generator=gen(k + 1), **recipe)
             out.append(model.W[0])
         return torch.stack(out)
 
@@ -140,7 +140,7 @@ def _rainbow(width: int) -> Callable[[torch.device, str], Pair]:
         X, y = split.X_train, split.y_train
         if size != "chapter":
             X, y = X[:64], y[:64]
-        init = rb.BatchedMLP.init([X.shape[1], width, width, 10], seeds, gen(width)).to(device)
+        init = rb.mlp_ensemble([X.shape[1], width, width, 10], seeds, gen(width)).to(device)
 
         def fast() -> list[torch.Tensor]:
             model = init.select(range(seeds))
@@ -347,12 +347,12 @@ CASES: list[Case] = [
          "one batched ToyModel", "loop over 200 single-instance models",
          "chapter recipe (batch 64, lr 1e-2) on 200 of its 5000 instances, 50 of 1000 steps", _superposition),
     Case("rainbow-w32", "rainbow-networks", "Rainbow: 5 seeds, 64-32-32-10",
-         "one BatchedMLP of 5 seeds", "loop over 5 single-seed models",
+         "one Ensemble of 5 seeds", "loop over 5 single-seed models",
          "chapter's width 32, 5 seeds, batch 32, 2 of its 20 epochs", _rainbow(32),
          cap="only 5 seeds share a step: batching removes the Python overhead of 4 of every 5 model steps, so the "
              "gain is of the order of the number of seeds"),
     Case("rainbow-w256", "rainbow-networks", "Rainbow: 5 seeds, 64-256-256-10",
-         "one BatchedMLP of 5 seeds", "loop over 5 single-seed models",
+         "one Ensemble of 5 seeds", "loop over 5 single-seed models",
          "chapter's width 256, 5 seeds, batch 32, 2 of its 20 epochs", _rainbow(256),
          cap="5 seeds, and at width 256 the matrix products, the same arithmetic in both paths, dominate a step on "
              "one CPU thread"),

@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from nnlab.training import mse_per_member
 from nnlab.approximation import (
     ElbowNet,
     activation_regions,
@@ -15,7 +16,6 @@ from nnlab.approximation import (
     fit_elbow_nets,
     interpolant,
     linear_pieces,
-    mse_per_member,
     relu_mlp,
     sawtooth,
     tent_map,

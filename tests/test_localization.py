@@ -227,13 +227,13 @@ def test_members_train_independently():
     model = loc.TwoLayer(3, 12, 4, bias="learnable", generator=gen(18), dtype=torch.float64)
     x = torch.randn(3, 9, 12, generator=gen(19), dtype=torch.float64)
     y = torch.sign(torch.randn(3, 9, generator=gen(20), dtype=torch.float64))
-    loc.mse_per_member(model, x, y).sum().backward()
+    loc.task_mse(model, x, y).sum().backward()
     for m in range(3):
         alone = loc.TwoLayer(1, 12, 4, bias="learnable", dtype=torch.float64)
         with torch.no_grad():
             alone.W.copy_(model.W[m:m + 1])
             alone.b.copy_(model.b[m:m + 1])
-        loc.mse_per_member(alone, x[m:m + 1], y[m:m + 1]).sum().backward()
+        loc.task_mse(alone, x[m:m + 1], y[m:m + 1]).sum().backward()
         torch.testing.assert_close(alone.W.grad[0], model.W.grad[m])
         torch.testing.assert_close(alone.b.grad[0], model.b.grad[m])
 
@@ -298,10 +298,11 @@ def test_cumulant_component_of_independent_uniform_inputs_is_a_single_site():
         (lambda: loc.gaussian_clone(10, 20, 2.0, -0.5), "gain"),
         (lambda: loc.TwoClassTask(20, (2.0, 2.0), [1.0]), "xis must differ"),
         (lambda: loc.TwoClassTask(20, (1.0, 2.0), [1.0], clone=[True, False]), "clone"),
-        (lambda: loc.TwoLayer(1, 10, 3), "K must be even"),
+        (lambda: loc.TwoLayer(1, 10, 3), "width must be even"),
         (lambda: loc.TwoLayer(1, 10, 4, activation="relu"), "activation"),
         (lambda: loc.TwoLayer(1, 10, 4, bias="maybe"), "bias"),
-        (lambda: loc.TwoLayer(2, 10, 4)(torch.zeros(3, 5, 10)), "x must have shape"),
+        (lambda: loc.TwoLayer(2, 10, 4)(torch.zeros(3, 5, 10)), "one slice per member"),
+        (lambda: loc.TwoLayer(2, 10, 4)(torch.zeros(5, 9)), "x must have shape"),
         (lambda: loc.ipr(np.ones(3)), "torch.Tensor"),
         (lambda: loc.kurtosis(torch.ones(1)), "at least 2 samples"),
         (lambda: loc.cumulant4_component(torch.randn(10, 3), sign="up"), "sign"),

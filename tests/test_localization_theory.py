@@ -58,7 +58,7 @@ def test_flow_equals_the_monte_carlo_gradient_on_gaussian_data():
         model.W.copy_(w[None, None])
     x = torch.cat([x1, x0])[None]
     y = torch.cat([torch.ones(n), -torch.ones(n)])[None].double()
-    loss = loc.mse_per_member(model, x, y).sum()
+    loss = loc.task_mse(model, x, y).sum()
     (grad,) = torch.autograd.grad(loss, model.W)
     f = th.flow(w, C0, C1, th.phi_gaussian)
     assert float((f + grad[0, 0]).norm() / f.norm()) < 0.02
@@ -101,12 +101,13 @@ def test_fit_data_gradient_matches_autograd_and_euler_matches_the_flow():
     y = torch.cat([torch.ones(n), -torch.ones(n)])[None].repeat(2, 1)
     model = loc.ReluTwoLayer(2, D, K, generator=gen(8))
     W0 = model.W.detach().clone()
-    loss = loc.mse_per_member(model, x, y).sum()
+    loss = loc.task_mse(model, x, y).sum()
     (grad,) = torch.autograd.grad(loss, model.W)
-    steps, W, L = loc.fit_data(model, x, y, steps=1, lr=0.1)
-    assert steps.tolist() == [0, 1]
+    hist = loc.fit_data(model, x, y, steps=1, lr=0.1)
+    W, L = torch.as_tensor(hist.array("W")), torch.as_tensor(hist.array())
+    assert hist.steps == [0, 1]
     torch.testing.assert_close(W[1], W0 - 0.1 * grad, atol=1e-6, rtol=1e-5)
-    torch.testing.assert_close(L[0], loc.mse_per_member(loc.ReluTwoLayer(2, D, K, generator=gen(8)), x, y).detach())
+    torch.testing.assert_close(L[0], loc.task_mse(loc.ReluTwoLayer(2, D, K, generator=gen(8)), x, y).detach())
     # scale_input divides the pre-activation by sqrt(D), as in TwoLayer
     scaled = loc.ReluTwoLayer(1, D, 1, scale_input=True, generator=gen(9))
     plain = loc.ReluTwoLayer(1, D, 1, generator=gen(9))

@@ -7,6 +7,7 @@ import torch
 from nnlab import rainbow as rb
 from nnlab.datasets import digits
 from nnlab.runtime import generator
+from nnlab.training import Ensemble, train
 
 
 def random_orthogonal(d: int, g: torch.Generator) -> torch.Tensor:
@@ -66,11 +67,11 @@ def test_align_handles_different_widths():
 
 
 def test_align_network_undoes_a_permutation_of_hidden_units():
-    model = rb.BatchedMLP.init([5, 7, 6, 3], 1, generator(4))
+    model = rb.mlp_ensemble([5, 7, 6, 3], 1, generator(4))
     p1, p2 = torch.randperm(7, generator=generator(5)), torch.randperm(6, generator=generator(6))
     w1, w2, w3 = (w.detach()[0] for w in model.weights)
-    permuted = rb.BatchedMLP([w1[p1][None], w2[p2][:, p1][None], w3[:, p2][None]])
-    both = rb.BatchedMLP([torch.cat([a.detach(), b.detach()]) for a, b in zip(model.weights, permuted.weights)])
+    permuted = Ensemble.from_layers([w1[p1][None], w2[p2][:, p1][None], w3[:, p2][None]])
+    both = Ensemble.from_layers([torch.cat([a.detach(), b.detach()]) for a, b in zip(model.weights, permuted.weights)])
     X = torch.randn(40, 5, generator=generator(7))
     al = rb.align_network(both, X, reference=0)
     for e in al.explained:
@@ -122,7 +123,7 @@ def test_isotropic_and_matrix_cosine():
 # ------------------------------------------------------------------ models and resampling
 
 def test_batched_mlp_matches_a_loop_over_members():
-    model = rb.BatchedMLP.init([6, 5, 4, 3], 3, generator(10))
+    model = rb.mlp_ensemble([6, 5, 4, 3], 3, generator(10))
     x = torch.randn(7, 6, generator=generator(11))
     out = model(x)
     for m in range(3):
@@ -132,23 +133,34 @@ def test_batched_mlp_matches_a_loop_over_members():
     assert float(model.weights[0].detach().abs().max()) <= 1 / math.sqrt(6)  # U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 
 
-def test_batched_training_matches_separate_training():
+def test_batched_training_matches_separate_training_on_the_batches_each_member_saw():
+    """Each member follows the trajectory of a network trained alone on the minibatches it was given.
+
+    The batches are observed (not regenerated from the generator), so any correct per-member
+    shuffler passes; each member must see every sample once per epoch, in its own order.
+    """
     s = digits(seed=0)
     X, y = s.X_train[:128], s.y_train[:128]
-    model = rb.BatchedMLP.init([64, 8, 8, 10], 2, generator(12))
+    model = rb.mlp_ensemble([64, 8, 8, 10], 2, generator(12))
     single = model.select([1])
-    history = rb.train_mlps(model, X, y, epochs=2, batch_size=32, generator=generator(13))
+    seen = []
+
+    def loss(m, xb, yb):
+        if m is model and torch.is_grad_enabled():
+            seen.append((xb.detach().clone(), yb.clone()))
+        return rb.cross_entropy(m, xb, yb)
+
+    history = train(model, loss, (X, y), steps=8, lr=1e-3, optimizer="adam", batch_size=32,
+                    shuffle="per_member", generator=generator(13), record_every=4, progress=False)
     assert history.steps == [0, 4, 8] and history.array().shape == (3, 2)  # at the start and after each epoch
-    # member 1 saw the second of two per-member permutations: replay them for the single model
-    g = generator(13)
-    perms = [torch.argsort(torch.rand(2, 128, generator=g), dim=1)[1] for _ in range(2)]
-    opt = torch.optim.Adam(single.parameters(), lr=1e-3)
-    for perm in perms:
-        for k in range(4):
-            idx = perm[k * 32:(k + 1) * 32]
-            opt.zero_grad()
-            rb.cross_entropy(single, X[idx], y[idx]).sum().backward()
-            opt.step()
+    rows = {tuple(r.tolist()): i for i, r in enumerate(X)}
+    for epoch in (seen[:4], seen[4:]):
+        for m in range(2):
+            order = [rows[tuple(r.tolist())] for xb, _ in epoch for r in xb[m]]
+            assert sorted(order) == list(range(128))  # every sample once per epoch
+    assert not torch.equal(seen[0][0][0], seen[0][0][1])  # the members' orders differ
+    train(single, rb.cross_entropy, lambda t: (seen[t][0][1], seen[t][1][1]), steps=8, lr=1e-3,
+          optimizer="adam", progress=False)
     for a, b in zip(model.weights, single.weights):
         torch.testing.assert_close(a.detach()[1], b.detach()[0], atol=1e-5, rtol=1e-4)
 
@@ -157,7 +169,7 @@ def test_batched_training_matches_separate_training():
 def trained():
     torch.set_num_threads(1)
     s = digits(seed=0)
-    model = rb.BatchedMLP.init([64, 32, 32, 10], 3, generator(14))
+    model = rb.mlp_ensemble([64, 32, 32, 10], 3, generator(14))
     rb.train_mlps(model, s.X_train, s.y_train, epochs=8, batch_size=32, lr=2e-3, generator=generator(15))
     return s, model
 
@@ -176,7 +188,7 @@ def test_resample_shapes_and_above_chance_accuracy(trained):
     assert wide.sizes == [64, 48, 40, 10]
     # a retrained classifier on the resampled features does at least about as well
     W = rb.fit_classifier(res.hidden(s.X_train)[-1], s.y_train)
-    retrained = rb.BatchedMLP([*list(res.weights)[:-1], W])
+    retrained = Ensemble.from_layers([*list(res.weights)[:-1], W])
     assert float(rb.accuracy(retrained, s.X_test, s.y_test).mean()) > float(acc.mean()) - 0.02
 
 
@@ -228,11 +240,13 @@ def test_value_errors():
         rb.isotropic(torch.zeros(2, 3))
     with pytest.raises(ValueError, match="same shape"):
         rb.matrix_cosine(torch.zeros(2, 2), torch.zeros(2, 3))
-    with pytest.raises(ValueError, match=r"weights\[1\] takes 4 inputs"):
-        rb.BatchedMLP([torch.zeros(1, 5, 3), torch.zeros(1, 2, 4)])
-    model = rb.BatchedMLP.init([3, 4, 2], 2)
-    with pytest.raises(ValueError, match="x must have shape"):
+    with pytest.raises(ValueError, match=r"weights\[1\] must have shape \[M, N2, N1\] with N1 = 5"):
+        Ensemble.from_layers([torch.zeros(1, 5, 3), torch.zeros(1, 2, 4)])
+    model = rb.mlp_ensemble([3, 4, 2], 2)
+    with pytest.raises(ValueError, match=r"x must have shape \[n, 3\]"):
         model(torch.zeros(5, 4))
+    with pytest.raises(ValueError, match="one slice per member"):
+        model(torch.zeros(3, 5, 3))
     with pytest.raises(ValueError, match="reference"):
         rb.align_network(model, torch.zeros(5, 3), reference=2)
     with pytest.raises(ValueError, match="covariances must hold 1"):

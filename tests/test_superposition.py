@@ -9,8 +9,8 @@ from nnlab.superposition import (
     dims_per_feature,
     feature_dimensionality,
     importance,
-    instance_sparsities,
     sparse_features,
+    sweep_grid,
     swish,
     train_toy_models,
     weighted_mse,
@@ -45,13 +45,13 @@ def test_sparse_features_per_instance_tensor():
     s = torch.tensor([0.0, 0.5, 0.9, 1.0])
     for shared in (True, False):
         x = sparse_features(50_000, 5, s, torch.Generator().manual_seed(1), shared=shared)
-        assert x.shape == (50_000, 4, 5)
-        zero = (x == 0).float().mean((0, 2))
+        assert x.shape == (4, 50_000, 5)  # member-major: [I, batch, n]
+        zero = (x == 0).float().mean((1, 2))
         assert torch.allclose(zero, s, atol=0.01)
     x = sparse_features(1000, 5, s, torch.Generator().manual_seed(1), shared=True)
     # shared pattern: a feature kept at a higher sparsity is kept at every lower one
     kept = x > 0
-    assert bool((kept[:, 2] <= kept[:, 1]).all()) and bool((kept[:, 1] <= kept[:, 0]).all())
+    assert bool((kept[2] <= kept[1]).all()) and bool((kept[1] <= kept[0]).all())
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
@@ -71,16 +71,14 @@ def test_batched_model_matches_loop_over_single_models():
     big = ToyModel(5, 2, 6, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         big.b.normal_(0, 0.1, generator=torch.Generator().manual_seed(1))
-    x = torch.rand(32, 6, 5)
+    x = torch.rand(6, 32, 5)  # one batch per instance
     out = big(x)
     for k in range(6):
-        single = ToyModel(5, 2, 1)
-        with torch.no_grad():
-            single.W.copy_(big.W[k : k + 1])
-            single.b.copy_(big.b[k : k + 1])
-        ref = torch.relu(x[:, k] @ big.W[k].T @ big.W[k] + big.b[k])  # the formula, by hand
-        assert torch.allclose(single(x[:, k])[:, 0], ref, atol=1e-6)
-        assert torch.allclose(out[:, k], ref, atol=1e-6)
+        single = big.member(k)
+        ref = torch.relu(x[k] @ big.W[k].T @ big.W[k] + big.b[k])  # the formula, by hand
+        assert torch.allclose(single(x[k]), ref, atol=1e-6)
+        assert torch.allclose(out[k], ref, atol=1e-6)
+        assert torch.equal(big.select([k]).W[0], big.W[k])
 
 
 def test_batched_training_matches_loop():
@@ -88,12 +86,7 @@ def test_batched_training_matches_loop():
     w = importance(5)
     x = sparse_features(64, 5, 0.5, torch.Generator().manual_seed(2))
     big = ToyModel(5, 2, 3, generator=torch.Generator().manual_seed(3))
-    singles = []
-    for k in range(3):
-        s = ToyModel(5, 2, 1)
-        with torch.no_grad():
-            s.W.copy_(big.W[k : k + 1])
-        singles.append(s)
+    singles = [big.select([k]) for k in range(3)]
 
     def loss(m, x):
         return weighted_mse(m(x), x, w)
@@ -116,22 +109,25 @@ def test_swish_tends_to_relu():
 
 
 def test_model_argument_errors():
-    with pytest.raises(ValueError, match="n_hidden"):
+    with pytest.raises(ValueError, match="width"):
         ToyModel(2, 5)
     with pytest.raises(ValueError, match="activation"):
         ToyModel(5, 2, activation="tanh")
     with pytest.raises(ValueError, match="gamma"):
         ToyModel(5, 2, activation="swish", gamma=0.0)
-    with pytest.raises(ValueError, match="n_hidden"):
-        train_toy_models([0.5], n_features=2, n_hidden=3, steps=1)
+    with pytest.raises(ValueError, match="width"):
+        train_toy_models([0.5], d_in=2, width=3, steps=1)
 
 
 def test_train_toy_models_learns_orthogonal_features_at_zero_sparsity():
-    model, hist = train_toy_models([0.0, 0.0], steps=1500, batch_size=128, lr=2e-2)
+    model, hist = train_toy_models([0.0, 0.0], steps=1500, batch_size=128, lr=2e-2,
+                                   generator=torch.Generator().manual_seed(0),
+                                   data_generator=torch.Generator().manual_seed(1))
     assert model.W.shape == (2, 2, 5) and len(hist.final_loss) == 2
     assert hist.final_loss.max() < hist.loss[0].min()
     assert torch.allclose(dims_per_feature(model.W), torch.ones(2), atol=0.05)
-    assert torch.equal(instance_sparsities([0.1, 0.2], 3), torch.tensor([0.1] * 3 + [0.2] * 3))
+    grid = sweep_grid([0.1, 0.2], 3)
+    assert torch.equal(torch.tensor(grid.column("sparsity")), torch.tensor([0.1] * 3 + [0.2] * 3))
 
 
 # -------------------------------------------------------------------------- geometry

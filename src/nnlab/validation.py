@@ -7,9 +7,12 @@ before any work is done.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-__all__ = ["check_int", "check_real", "check_choice"]
+import numpy as np
+import torch
+
+__all__ = ["check_int", "check_real", "check_choice", "check_bool", "check_tensor"]
 
 
 def check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -55,3 +58,87 @@ def check_choice(name: str, value: object, choices: Iterable[object]) -> object:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` if it is a ``bool`` (a string such as ``"False"`` is rejected, not read as true)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _as_tensor(name: str, value: object) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray, numbers.Number)) and not isinstance(value, (str, bool)):
+        try:
+            return torch.as_tensor(np.asarray(value))
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"{name} must be a tensor (or an array-like of numbers), got {value!r:.80}") from err
+    raise ValueError(f"{name} must be a tensor, got {type(value).__name__}")
+
+
+def check_tensor(
+    name: str,
+    value: object,
+    shape: str | Sequence[str | int] | None = None,
+    *,
+    dims: dict[str, int] | None = None,
+    floating: bool = True,
+    finite: bool = True,
+    dtype: torch.dtype | None = None,
+    nonempty: bool = True,
+) -> torch.Tensor:
+    """Return ``value`` as a tensor after checking its shape, dtype and values.
+
+    Args:
+        name: the argument's name, used in the message.
+        value: a tensor; a list, tuple, number or numpy array is converted with ``torch.as_tensor``.
+        shape: a shape spec, ``"M n d_in"`` or ``("M", "n", 5)``: one entry per dimension, an
+            integer for a fixed size, a name for a size that must agree wherever the same name
+            appears (in this call and in the other calls sharing ``dims``), ``"*"`` for any size.
+            ``None`` accepts any shape.
+        dims: sizes bound so far, ``{name: size}``; updated in place with the new bindings, so
+            consecutive calls check that the arguments agree (``x [n, d]`` with ``y [n]``).
+        floating: require a real floating dtype (integer, bool and complex tensors are rejected,
+            since arithmetic on them silently truncates).
+        finite: reject NaN and infinite entries (checked for floating tensors).
+        dtype: when given, cast to this dtype (e.g. float64 data into a float32 model).
+        nonempty: reject tensors with no entries.
+
+    Raises:
+        ValueError: naming ``name``, what was received and what is allowed.
+    """
+    x = _as_tensor(name, value)
+    if floating:
+        if x.dtype in (torch.bool,) or not (x.is_floating_point()):
+            if isinstance(value, torch.Tensor) or x.is_complex():
+                raise ValueError(f"{name} must be a real floating-point tensor, got dtype {x.dtype}")
+            x = x.to(torch.get_default_dtype())  # a list or array of ints: the friendly conversion
+    if nonempty and x.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    if shape is not None:
+        _check_shape(name, x, shape, dims if dims is not None else {})
+    if dtype is not None and x.dtype != dtype:
+        x = x.to(dtype)
+    if finite and x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must hold finite values only (no NaN or inf)")
+    return x
+
+
+def _check_shape(name: str, x: torch.Tensor, shape: str | Sequence[str | int], dims: dict[str, int]) -> None:
+    spec = shape.split() if isinstance(shape, str) else list(shape)
+    label = "[" + ", ".join(str(s) for s in spec) + "]"
+    if x.ndim != len(spec):
+        raise ValueError(f"{name} must have shape {label} ({len(spec)} dimensions), got {tuple(x.shape)}")
+    for size, want in zip(x.shape, spec):
+        if want == "*":
+            continue
+        if isinstance(want, int) or (isinstance(want, str) and want.isdigit()):
+            if size != int(want):
+                raise ValueError(f"{name} must have shape {label}, got {tuple(x.shape)}")
+            continue
+        if want in dims and dims[want] != size:
+            raise ValueError(f"{name} must have shape {label} with {want} = {dims[want]} (as in the other "
+                             f"arguments), got {tuple(x.shape)}")
+        dims[want] = size

@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from ..training import History, train
-from ..validation import check_choice, check_int, check_real
+from ..members import Members
+from ..training import History, mse_per_member, train
+from ..validation import check_choice, check_int, check_real, check_tensor
 
-__all__ = ["ElbowNet", "interpolant", "fit_elbow_nets", "elbow_status", "mse_per_member", "distance_to_nearest"]
+__all__ = ["ElbowNet", "interpolant", "fit_elbow_nets", "elbow_status", "distance_to_nearest"]
 
 INITS = ("standard", "uniform")
 
@@ -33,7 +34,7 @@ def _interval(lo: float, hi: float) -> tuple[float, float]:
     return lo, hi
 
 
-class ElbowNet(nn.Module):
+class ElbowNet(Members):
     """``M`` one-hidden-layer ReLU networks on a scalar input, as one batched model.
 
     Args:
@@ -47,8 +48,11 @@ class ElbowNet(nn.Module):
 
     Parameters ``w, b, a`` have shape ``[M, H]`` with ``H = max(widths)``, ``c`` has shape
     ``[M]``; ``mask[m, j] = 1`` for the units member ``m`` really has. ``forward(x)`` maps
-    ``x: [N]`` to ``[M, N]``.
+    ``x: [N]`` to ``[M, N]``. A :class:`~nnlab.members.Members` model: ``select`` keeps the
+    chosen members' widths, ``member(i)`` is an ordinary ``nn.Sequential``.
     """
+
+    member_tensors = ("w", "b", "a", "c", "mask")
 
     def __init__(
         self,
@@ -74,10 +78,14 @@ class ElbowNet(nn.Module):
             beta = lo + (hi - lo) * torch.rand(M, H, generator=generator, dtype=dtype)
             b = -w * beta
         a, c = u(M, H) * scale, u(M, 1)[:, 0] * scale[:, 0]
-        self.widths = widths
+        self.widths, self.members = widths, M
         self.w, self.b = nn.Parameter(w * mask), nn.Parameter(b * mask)
         self.a, self.c = nn.Parameter(a * mask), nn.Parameter(c)
         self.register_buffer("mask", mask)
+
+    def _select_state(self, index: list[int]) -> None:
+        self.widths = [self.widths[i] for i in index]
+        self.__dict__.pop("_unit_cache", None)
 
     @classmethod
     def from_elbows(
@@ -88,11 +96,10 @@ class ElbowNet(nn.Module):
 
         ``widths`` (default: all ``H``) masks the units beyond each member's width.
         """
-        if w.ndim != 2 or not (w.shape == b.shape == a.shape) or c.shape != w.shape[:1]:
-            raise ValueError(
-                "w, b, a must share a shape [M, H] and c must have shape [M], got "
-                f"{tuple(w.shape)}, {tuple(b.shape)}, {tuple(a.shape)}, {tuple(c.shape)}"
-            )
+        dims: dict[str, int] = {}
+        w = check_tensor("w", w, "M H", dims=dims)
+        b, a = (check_tensor(n, v, "M H", dims=dims, dtype=w.dtype) for n, v in (("b", b), ("a", a)))
+        c = check_tensor("c", c, "M", dims=dims, dtype=w.dtype)
         M, H = w.shape
         net = cls([H] * M, dtype=w.dtype)
         if widths is not None:
@@ -145,7 +152,8 @@ class ElbowNet(nn.Module):
         """Member ``i`` as ``Linear(1, width) -> ReLU -> Linear(width, 1)``."""
         i = check_int("i", i, minimum=0, maximum=len(self.widths) - 1)
         k = self.widths[i]
-        first, second = nn.Linear(1, k), nn.Linear(k, 1)
+        # skip_init: nn.Linear's own random init would draw from the global RNG for nothing
+        first, second = nn.utils.skip_init(nn.Linear, 1, k), nn.utils.skip_init(nn.Linear, k, 1)
         with torch.no_grad():
             first.weight.copy_(self.w[i, :k, None])
             first.bias.copy_(self.b[i, :k])
@@ -161,12 +169,13 @@ def _as_list(name: str, values: Sequence[int] | int) -> list:
     return values
 
 
-def _as_inputs(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+def _as_inputs(x: torch.Tensor, like: torch.Tensor, name: str = "x") -> torch.Tensor:
+    x = check_tensor(name, x, dtype=like.dtype)
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
     if x.ndim != 1:
-        raise ValueError(f"x must have shape [N] or [N, 1] (scalar inputs), got {tuple(x.shape)}")
-    return x.to(like.dtype)[None, None, :]
+        raise ValueError(f"{name} must have shape [N] or [N, 1] (scalar inputs), got {tuple(x.shape)}")
+    return x.to(like.device)[None, None, :]
 
 
 def interpolant(
@@ -206,11 +215,6 @@ def interpolant(
     return ElbowNet.from_elbows(w, b, a, c, widths=pieces)
 
 
-def mse_per_member(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean squared error of every member: ``[M]`` (``net(x)`` is ``[M, N]``, ``y`` is ``[N]``)."""
-    return ((net(x) - y) ** 2).mean(dim=-1)
-
-
 def fit_elbow_nets(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -225,22 +229,33 @@ def fit_elbow_nets(
 ) -> tuple[ElbowNet, History]:
     """Fit ``len(widths) * seeds`` elbow networks to ``(x, y)`` by full-batch Adam on the MSE.
 
-    Member ``m`` has width ``widths[m // seeds]`` (all seeds of a width are adjacent). All
-    members train together as one batched :class:`ElbowNet` on the nnlab training loop.
+    Member ``m`` has width ``widths[m // seeds]`` (all seeds of a width are adjacent: the
+    members of ``Grid(width=widths, seed=seeds)``). All members train together as one batched
+    :class:`ElbowNet` on the nnlab training loop.
+
+    Args:
+        x: inputs ``[N]`` (or ``[N, 1]``). y: targets ``[N]``.
+        widths: one width per group of members. seeds: members per width (a count, >= 1).
+        steps, lr, init, generator: the budget, the initialization, the CPU generator.
+        train_kwargs: passed on to :func:`nnlab.training.train` (e.g. ``record_every``).
 
     Returns:
         ``(net, history)``; ``history.loss`` holds the per-member training MSE.
     """
     seeds = check_int("seeds", seeds, minimum=1)
     widths = [check_int("widths[i]", w, minimum=1) for w in _as_list("widths", widths)]
-    if y.shape != x.reshape(-1).shape:
-        raise ValueError(f"y must have shape [N] matching x, got x {tuple(x.shape)} and y {tuple(y.shape)}")
+    x = check_tensor("x", x)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    dims: dict[str, int] = {}
+    x = check_tensor("x", x, "N", dims=dims)
+    y = check_tensor("y", y, "N", dims=dims, dtype=x.dtype)
     lo, hi = float(x.min()), float(x.max())
     if not lo < hi:
         raise ValueError("x must hold at least two distinct points")
     net = ElbowNet([w for w in widths for _ in range(seeds)], init=init, lo=lo, hi=hi,
                    generator=generator, dtype=x.dtype).to(x.device)
-    history = train(net, mse_per_member, (x.reshape(-1), y), steps=steps, lr=lr, optimizer="adam",
+    history = train(net, mse_per_member, (x, y), steps=steps, lr=lr, optimizer="adam",
                     **train_kwargs)
     return net, history
 
@@ -272,6 +287,6 @@ def distance_to_nearest(net: ElbowNet, points: torch.Tensor) -> torch.Tensor:
     ``points`` has shape ``[P]`` (e.g. the training inputs); masked units and units with
     ``w = 0`` get NaN.
     """
-    points = _as_inputs(points, net.w)[0, 0]
+    points = _as_inputs(points, net.w, "points")[0, 0]
     beta = net.breakpoints()
     return (beta[:, :, None] - points).abs().amin(dim=-1)

@@ -63,7 +63,7 @@ from .metrics import (
     tiling_evenness,
     tiling_percentile,
 )
-from .models import ReluTwoLayer, TwoLayer, accuracy_per_member, fit, fit_data, mse_per_member, xavier_std
+from .models import ReluTwoLayer, TwoLayer, accuracy_per_member, fit, fit_data, task_mse, xavier_std
 from .plots import plot_fields, plot_fields_image
 from .theory import PhiTable, covariance, flow, gauss_hermite, integrate, overlap, phi_cubic, phi_gaussian, phi_samples
 
@@ -75,7 +75,7 @@ __all__ = [
     "two_class", "TwoClassTask",
     "kur_moment", "kur_kurtosis", "kur_transform", "kur", "ising", "single_pulse", "elliptical_kurtosis", "elliptical",
     "two_class_samples", "marginal_kurtosis",
-    "TwoLayer", "ReluTwoLayer", "mse_per_member", "accuracy_per_member", "fit", "fit_data", "xavier_std",
+    "TwoLayer", "ReluTwoLayer", "task_mse", "accuracy_per_member", "fit", "fit_data", "xavier_std",
     "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "power_spectrum", "dominant_frequency",
     "spectral_concentration", "centred_field", "circular_gaps", "tiling_evenness", "tiling_percentile",
     "cumulant4", "cumulant4_gradient", "cumulant4_component",

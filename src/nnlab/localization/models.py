@@ -14,7 +14,10 @@ several gains, the Gaussian clone and several seeds train as one model with
 
 Lufkin, Saxe & Grant's network is the subclass :class:`ReluTwoLayer`: ReLU, no bias,
 pre-activation ``w . x`` (``scale_input=False``) and 0/1 targets; :func:`fit_data` trains it by
-full-batch gradient descent on fixed per-member data sets (any generator).
+full-batch gradient descent on fixed per-member data sets (any generator), with a hand-written
+gradient plugged into the same loop.
+
+Both are :class:`nnlab.members.Members` models: ``members`` networks, ``select``/``member``.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..members import Members, member_input
 from ..training import History, train
-from ..validation import check_choice, check_int, check_real
+from ..validation import check_bool, check_choice, check_int, check_real, check_tensor
 from .data import TwoClassTask
 
-__all__ = ["ACTIVATIONS", "READOUTS", "BIASES", "TwoLayer", "ReluTwoLayer", "mse_per_member", "accuracy_per_member",
+__all__ = ["ACTIVATIONS", "READOUTS", "BIASES", "TwoLayer", "ReluTwoLayer", "task_mse", "accuracy_per_member",
            "fit", "fit_data", "xavier_std"]
 
 ACTIVATIONS = ("erf", "sigmoid")
@@ -39,12 +43,13 @@ READOUTS = ("mean", "signed")
 BIASES = ("fixed", "learnable", "none")
 
 
-class TwoLayer(nn.Module):
-    """``M`` two-layer networks with a fixed second layer, batched: ``W [M, K, D]``, ``b [M, K]``.
+class TwoLayer(Members):
+    """``members`` two-layer networks with a fixed second layer, batched: ``W [M, width, d_in]``, ``b [M, width]``.
 
     Args:
         members: number of independent networks ``M``.
-        D: input dimension. K: hidden neurons (even when ``bias != "none"`` or ``readout="signed"``).
+        d_in: input dimension ``D``. width: hidden neurons ``K`` (even when ``bias != "none"`` or
+            ``readout="signed"``).
         activation: ``"erf"`` (``erf(u / sqrt 2)``, the paper) or ``"sigmoid"`` (the talk's version);
             ReLU is :class:`ReluTwoLayer`.
         readout: ``"mean"`` (``v_k = 1/K``) or ``"signed"`` (``+-1/K``, half each).
@@ -54,31 +59,34 @@ class TwoLayer(nn.Module):
         bias_value: magnitude of the initial (or fixed) biases.
         init_std: standard deviation of the initial weights (reference: 0.1).
         generator: CPU generator for the initial weights.
+        dtype: floating dtype of the weights (default: torch's default dtype).
         scale_input: divide the pre-activation by ``sqrt(D)`` (Ingrosso & Goldt, the default);
             ``False`` gives ``w . x + b`` (Lufkin et al.).
 
-    ``forward(x)`` maps ``x [M, n, D]`` (or ``[n, D]``, shared by all members) to ``[M, n]``.
+    ``forward(x)`` maps ``x [n, d_in]`` (shared by all members) or ``[M, n, d_in]`` to ``[M, n]``.
     """
 
-    def __init__(self, members: int, D: int, K: int, activation: str = "erf", readout: str = "mean",
+    member_tensors = ("W", "b")
+
+    def __init__(self, members: int, d_in: int, width: int, activation: str = "erf", readout: str = "mean",
                  bias: str = "fixed", bias_value: float = 1.0, init_std: float = 0.1,
-                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32,
+                 generator: torch.Generator | None = None, dtype: torch.dtype | None = None,
                  scale_input: bool = True):
         super().__init__()
         M = check_int("members", members, minimum=1)
-        D = check_int("D", D, minimum=1)
-        K = check_int("K", K, minimum=1)
+        D = check_int("d_in", d_in, minimum=1)
+        K = check_int("width", width, minimum=1)
         self.activation = str(check_choice("activation", activation, ACTIVATIONS))
         self.readout = str(check_choice("readout", readout, READOUTS))
         self.bias_mode = str(check_choice("bias", bias, BIASES))
         bias_value = check_real("bias_value", bias_value, low=0.0)
         init_std = check_real("init_std", init_std, low=0.0, low_open=True)
+        dtype = _check_dtype(dtype)
         if K % 2 and (self.bias_mode != "none" or self.readout == "signed"):
-            raise ValueError(f"K must be even with bias={bias!r} or readout='signed' (half the neurons each sign), "
-                             f"got {K}")
-        if not isinstance(scale_input, bool):
-            raise ValueError(f"scale_input must be a bool, got {scale_input!r}")
-        self.M, self.D, self.K = M, D, K
+            raise ValueError(f"width must be even with bias={bias!r} or readout='signed' (half the neurons each "
+                             f"sign), got {K}")
+        check_bool("scale_input", scale_input)
+        self.members, self.d_in, self.width = M, D, K
         self.input_scale = 1 / math.sqrt(D) if scale_input else 1.0
         sign = torch.cat([torch.ones(K - K // 2), -torch.ones(K // 2)]).to(dtype)
         self.W = nn.Parameter(init_std * torch.randn(M, K, D, generator=generator, dtype=dtype))
@@ -96,13 +104,17 @@ class TwoLayer(nn.Module):
             return torch.relu(u)
         return torch.erf(u / math.sqrt(2)) if self.activation == "erf" else torch.sigmoid(u)
 
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` checked and in the per-member layout ``[M, n, d_in]`` in the weights' dtype (a view when shared)."""
+        x = member_input("x", check_tensor("x", x, dtype=self.W.dtype, finite=False), self.members, 2)
+        if x.shape[-1] != self.d_in:
+            raise ValueError(f"x must have shape [n, {self.d_in}] or [{self.members}, n, {self.d_in}], "
+                             f"got {tuple(x.shape)}")
+        return x
+
     def preactivations(self, x: torch.Tensor) -> torch.Tensor:
         """``w_mk . x / sqrt(D) + b_mk`` (or without ``sqrt(D)``) for every member, sample and neuron: ``[M, n, K]``."""
-        if x.ndim == 2:
-            x = x.expand(self.M, *x.shape)
-        if x.ndim != 3 or x.shape[0] != self.M or x.shape[-1] != self.D:
-            raise ValueError(f"x must have shape [n, {self.D}] or [{self.M}, n, {self.D}], got {tuple(x.shape)}")
-        return torch.baddbmm(self.b[:, None, :], x, self.W.transpose(1, 2), alpha=self.input_scale)
+        return torch.baddbmm(self.b[:, None, :], self.inputs(x), self.W.transpose(1, 2), alpha=self.input_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The outputs ``phi_m(x)``: ``[M, n]``."""
@@ -115,36 +127,68 @@ class TwoLayer(nn.Module):
         return y
 
     def param_groups(self, lr: float) -> list[dict[str, Any]]:
-        """SGD parameter groups as in the reference code: ``lr`` for ``W``, ``lr / D`` for learnable biases."""
+        """SGD parameter groups as in the reference code: ``lr`` for ``W``, ``lr / d_in`` for learnable biases."""
         groups = [{"params": [self.W], "lr": lr}]
         if isinstance(self.b, nn.Parameter):
-            groups.append({"params": [self.b], "lr": lr / self.D})
+            groups.append({"params": [self.b], "lr": lr / self.d_in})
         return groups
+
+
+def _check_dtype(dtype: torch.dtype | None) -> torch.dtype:
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating torch dtype, got {dtype!r}")
+    return dtype
 
 
 class ReluTwoLayer(TwoLayer):
     """``M`` bias-free ReLU committees ``phi_m(x) = (1/K) sum_k relu(w_mk . x)`` (Lufkin, Saxe & Grant 2024).
 
     A :class:`TwoLayer` with ReLU, ``bias="none"``, ``readout="mean"`` and targets 1 (label
-    ``+1``) and 0 (label ``-1``); ``K = 1`` is their single neuron. The paper initialises
-    ``W`` Xavier-normal times ``sqrt(1e-3)``: ``init_std = xavier_std(D, K, 1e-3)``.
+    ``+1``) and 0 (label ``-1``); ``width = 1`` is their single neuron. The paper initialises
+    ``W`` Xavier-normal times ``sqrt(1e-3)``: ``init_std = xavier_std(d_in, width, 1e-3)``.
 
     Args:
-        members, D, K, init_std, generator, dtype: as for :class:`TwoLayer`.
-        scale_input: divide ``w . x`` by ``sqrt(D)`` (default ``False``, as in the paper).
+        members, d_in, width, init_std, generator, dtype: as for :class:`TwoLayer`.
+        scale_input: divide ``w . x`` by ``sqrt(d_in)`` (default ``False``, as in the paper).
     """
 
-    def __init__(self, members: int, D: int, K: int = 1, init_std: float = 0.1,
-                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32,
+    def __init__(self, members: int, d_in: int, width: int = 1, init_std: float = 0.1,
+                 generator: torch.Generator | None = None, dtype: torch.dtype | None = None,
                  scale_input: bool = False):
-        super().__init__(members, D, K, activation="erf", readout="mean", bias="none", init_std=init_std,
+        super().__init__(members, d_in, width, activation="erf", readout="mean", bias="none", init_std=init_std,
                          generator=generator, dtype=dtype, scale_input=scale_input)
         self.activation = "relu"
 
+    def gradient(self, x: torch.Tensor, xt: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Write the gradient of the per-member MSE into ``W.grad`` by hand; return the loss ``[M]``.
 
-def mse_per_member(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean squared error of every member on its own batch: ``[M]`` (``x [M, n, D]``, ``y [M, n]``)."""
-    return (model(x) - model.targets(y)).pow(2).mean(-1)
+        ``L_m = mean_n (phi_m(x_n) - t_n)^2`` has gradient
+        ``dL/dw_k = (2 / (n K)) sum_n (phi - t) 1(w_k . x > 0) x`` (times the input scale): two
+        batched matrix products, several times faster than autograd for this tiny model.
+
+        Args:
+            x: inputs ``[M, n, d_in]``. xt: the same transposed, ``[M, d_in, n]`` (contiguous).
+            target: ``[M, 1, n]``.
+        """
+        W, c = self.W.detach(), self.input_scale
+        u = torch.bmm(W, xt) * c                            # [M, K, n]
+        err = torch.relu(u).mean(1, keepdim=True) - target  # [M, 1, n]
+        self.W.grad = torch.bmm(err * (u > 0), x) * (2 * c / (x.shape[1] * self.width))
+        return err.pow(2).mean((1, 2))
+
+
+def task_mse(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of every member to its targets for labels ``y``: ``[M]``.
+
+    ``x [M, n, d_in]`` (or shared ``[n, d_in]``), ``y [M, n]`` (or shared ``[n]``) in ``{+1, -1}``;
+    the target is ``model.targets(y)``.
+    """
+    out = model(x)
+    y = check_tensor("y", y)
+    if tuple(y.shape) not in (tuple(out.shape), tuple(out.shape[1:])):
+        raise ValueError(f"y must have shape {tuple(out.shape)} or {tuple(out.shape[1:])}, got {tuple(y.shape)}")
+    return (out - model.targets(y)).pow(2).mean(-1)
 
 
 def accuracy_per_member(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -170,7 +214,8 @@ def fit(model: TwoLayer, task: TwoClassTask, *, steps: int, lr: float, batch_siz
         steps: SGD steps. lr: learning rate *per sample*: each step moves by ``lr * batch_size``
             times the gradient of the batch-mean loss, so one sample contributes a step ``lr``
             as in online SGD (the reference uses ``lr = 0.05 K`` with one sample a step). What
-            matters for the final fields is roughly ``lr * steps * batch_size``.
+            matters for the final fields is roughly ``lr * steps * batch_size``. The biases (when
+            learnable) move at ``1 / d_in`` of that rate (:meth:`TwoLayer.param_groups`).
         batch_size: fresh samples per member and step.
         generator: CPU generator for the data. record_every, metrics: as in ``train``.
         device: where to train; default: the model's device. On the CPU the data are drawn
@@ -183,8 +228,9 @@ def fit(model: TwoLayer, task: TwoClassTask, *, steps: int, lr: float, batch_siz
     """
     if not isinstance(model, TwoLayer) or not isinstance(task, TwoClassTask):
         raise ValueError("model must be a TwoLayer and task a TwoClassTask")
-    if task.members != model.M or task.D != model.D:
-        raise ValueError(f"task has {task.members} members of dimension {task.D}, the model {model.M} of {model.D}")
+    if task.members != model.members or task.D != model.d_in:
+        raise ValueError(f"task has {task.members} members of dimension {task.D}, the model {model.members} "
+                         f"of {model.d_in}")
     batch_size = check_int("batch_size", batch_size, minimum=1)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     device = model.W.device if device is None else torch.device(device)
@@ -196,67 +242,59 @@ def fit(model: TwoLayer, task: TwoClassTask, *, steps: int, lr: float, batch_siz
     def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
         return task.sample(batch_size, generator)
 
-    step_lr = lr * batch_size
-    return train(model, mse_per_member, batch, steps=steps, lr=step_lr,
-                 optimizer=lambda params: torch.optim.SGD(model.param_groups(step_lr)),
-                 record_every=record_every, metrics=metrics)
+    return train(model, task_mse, batch, steps=steps, lr=lr * batch_size, record_every=record_every,
+                 metrics=metrics)
 
 
-def xavier_std(D: int, K: int, scale: float = 1.0) -> float:
-    """Xavier-normal standard deviation of a ``D -> K`` layer times ``sqrt(scale)``: ``sqrt(2 scale / (D + K))``.
+def xavier_std(d_in: int, width: int, scale: float = 1.0) -> float:
+    """Xavier-normal standard deviation of a ``d_in -> width`` layer times ``sqrt(scale)``.
+
+    ``sqrt(2 scale / (d_in + width))``.
 
     Lufkin et al. initialise with Xavier-normal weights scaled by ``sqrt(1e-3)`` (``scale = 1e-3``).
     """
-    D, K = check_int("D", D, minimum=1), check_int("K", K, minimum=1)
+    D, K = check_int("d_in", d_in, minimum=1), check_int("width", width, minimum=1)
     scale = check_real("scale", scale, low=0.0, low_open=True)
     return math.sqrt(2 * scale / (D + K))
 
 
-def fit_data(model: TwoLayer, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float,
-             record_every: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _committee_loss(model: ReluTwoLayer, x: torch.Tensor, xt: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    err = torch.relu(torch.bmm(model.W, xt) * model.input_scale).mean(1, keepdim=True) - target
+    return err.pow(2).mean((1, 2))
+
+
+def fit_data(model: ReluTwoLayer, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float,
+             record_every: int | None = None, weights: bool = True) -> History:
     """Full-batch gradient descent of a bias-free ReLU committee on fixed per-member data (Lufkin et al.).
 
     Member ``m`` computes ``phi_m(x) = (1/K) sum_k relu(w_mk . x)`` (a :class:`ReluTwoLayer`) and
-    descends the mean squared error to the targets ``(1 + y)/2``, the loss of
-    :func:`mse_per_member` (no factor 1/2). The gradient is written out,
-    ``(2 / (n K)) sum_samples (phi - target) 1(w_k . x > 0) x``, two batched matrix products a step
-    (several times faster than autograd for this tiny model). With a large ``n`` one step with
-    learning rate ``lr`` is an Euler step of size ``lr`` of the flow in
-    :mod:`nnlab.localization.theory`. Any generator can fill ``x``, one data set per member.
+    descends the mean squared error to the targets ``(1 + y)/2``, the loss of :func:`task_mse`
+    (no factor 1/2), with :func:`nnlab.training.train` and the hand-written
+    :meth:`ReluTwoLayer.gradient`. With a large ``n`` one step with learning rate ``lr`` is an
+    Euler step of size ``lr`` of the flow in :mod:`nnlab.localization.theory`. Any generator can
+    fill ``x``, one data set per member.
 
     Args:
-        model: the committee, updated in place. x: inputs ``[M, n, D]``. y: labels ``[M, n]`` in ``{+-1}``.
+        model: the committee, updated in place. x: inputs ``[M, n, d_in]``. y: labels ``[M, n]`` in ``{+-1}``.
         steps: gradient steps (>= 1). lr: learning rate (> 0).
         record_every: record every this many steps (default ``steps // 100``; step 0 and the last always).
+        weights: also record the weights (metric ``"W"``, ``[M, K, d_in]`` per record, on the CPU).
 
     Returns:
-        ``(t, W, loss)``: recorded steps ``[T]``, weights ``[T, M, K, D]``, losses ``[T, M]`` (CPU).
+        The :class:`~nnlab.training.History`: ``steps``, the loss ``[M]`` per record and, with
+        ``weights``, ``history.array("W")`` of shape ``[T, M, K, d_in]``.
     """
     if not isinstance(model, ReluTwoLayer):
         raise ValueError(f"model must be a ReluTwoLayer, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[0] != model.M or x.shape[2] != model.D:
-        raise ValueError(f"x must have shape [{model.M}, n, {model.D}], got {tuple(getattr(x, 'shape', ()))}")
-    if not isinstance(y, torch.Tensor) or tuple(y.shape) != tuple(x.shape[:2]):
-        raise ValueError(f"y must have shape {tuple(x.shape[:2])}, got {tuple(getattr(y, 'shape', ()))}")
-    steps = check_int("steps", steps, minimum=1)
-    lr = check_real("lr", lr, low=0.0, low_open=True)
-    every = max(1, steps // 100) if record_every is None else check_int("record_every", record_every, minimum=1)
-    W = model.W.detach()
-    x = x.to(W)
-    xt = x.transpose(1, 2).contiguous()        # [M, D, n]: the fast layout for the forward product
-    target = model.targets(y.to(W))[:, None, :]  # [M, 1, n]
-    n, K, c = x.shape[1], model.K, model.input_scale
-    times, traj, losses = [], [], []
-    with torch.no_grad():
-        for step in range(steps + 1):
-            u = torch.bmm(W, xt) * c                          # [M, K, n]
-            err = torch.relu(u).mean(1, keepdim=True) - target  # [M, 1, n]
-            if step % every == 0 or step == steps:
-                times.append(step)
-                traj.append(W.cpu().clone())
-                losses.append(err.pow(2).mean((1, 2)).cpu())
-            if step == steps:
-                break
-            grad = torch.bmm(err * (u > 0), x) * (2 * c / (n * K))  # [M, K, D]
-            W.sub_(lr * grad)
-    return torch.tensor(times), torch.stack(traj), torch.stack(losses)
+    dims = {"M": model.members, "d_in": model.d_in}
+    x = check_tensor("x", x, "M n d_in", dims=dims, dtype=model.W.dtype).to(model.W.device)
+    y = check_tensor("y", y, "M n", dims=dims, dtype=model.W.dtype).to(model.W.device)
+    if not bool(((y == 1) | (y == -1)).all()):
+        raise ValueError("y must hold labels +1 and -1 only")
+    check_bool("weights", weights)
+    xt = x.transpose(1, 2).contiguous()      # [M, d_in, n]: the fast layout for the forward product
+    target = model.targets(y)[:, None, :]    # [M, 1, n]
+    metrics = {"W": lambda m: m.W.detach().cpu().clone()} if weights else None
+    # all three tensors have the member axis in front: full-batch "data" of M rows for train
+    return train(model, _committee_loss, (x, xt, target), steps=steps, lr=lr, record_every=record_every,
+                 metrics=metrics, progress=False, gradient=ReluTwoLayer.gradient)

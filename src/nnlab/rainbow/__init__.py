@@ -13,11 +13,11 @@ covariance. The package is split by subject:
 
 from .alignment import Alignment, align, align_network, cross_covariance, explained_fraction
 from .covariance import isotropic, marchenko_pastur, marchenko_pastur_edges, matrix_cosine, weight_covariance
-from .models import BatchedMLP, accuracy, cross_entropy, fit_classifier, train_mlps
+from .models import accuracy, cross_entropy, fit_classifier, mlp_ensemble, train_mlps
 from .resampling import resample
 
 __all__ = [
-    "BatchedMLP", "train_mlps", "accuracy", "cross_entropy", "fit_classifier",
+    "mlp_ensemble", "train_mlps", "accuracy", "cross_entropy", "fit_classifier",
     "cross_covariance", "align", "explained_fraction", "Alignment", "align_network",
     "weight_covariance", "isotropic", "matrix_cosine", "marchenko_pastur", "marchenko_pastur_edges",
     "resample",

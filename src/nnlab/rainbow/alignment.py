@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..training import Ensemble
 from ..validation import check_int
-from .models import BatchedMLP
 
 __all__ = ["cross_covariance", "align", "explained_fraction", "Alignment", "align_network"]
 
@@ -122,7 +122,7 @@ class Alignment:
 
 
 @torch.no_grad()
-def align_network(model: BatchedMLP, X: torch.Tensor, reference: int = 0) -> Alignment:
+def align_network(model: Ensemble, X: torch.Tensor, reference: int = 0) -> Alignment:
     """Align every member's hidden activations to those of member ``reference``, layer by layer.
 
     Each hidden layer's activations (computed by the member's own network) are aligned with

@@ -18,16 +18,16 @@ from collections.abc import Sequence
 import torch
 
 from ..linalg import psd_power
+from ..training import Ensemble
 from ..validation import check_int
 from .alignment import align
-from .models import BatchedMLP
 
 __all__ = ["resample"]
 
 
 @torch.no_grad()
 def resample(
-    model: BatchedMLP,
+    model: Ensemble,
     covariances: Sequence[torch.Tensor],
     reference: int,
     X: torch.Tensor,
@@ -35,7 +35,7 @@ def resample(
     draws: int = 1,
     widths: Sequence[int] | None = None,
     generator: torch.Generator | None = None,
-) -> BatchedMLP:
+) -> Ensemble:
     """Gaussian rainbow networks resampled from the hidden-layer covariances of a trained ensemble.
 
     Args:
@@ -51,7 +51,7 @@ def resample(
         generator: CPU generator for the Gaussian draws.
 
     Returns:
-        A :class:`~nnlab.rainbow.models.BatchedMLP` with ``draws`` members and sizes
+        A :class:`~nnlab.training.Ensemble` with ``draws`` members and sizes
         ``[d, *widths, N_L]``.
     """
     reference = check_int("reference", reference, minimum=0, maximum=model.members - 1)
@@ -90,4 +90,4 @@ def resample(
         h = torch.relu(torch.matmul(h, W.transpose(1, 2)))  # [R, n, N'_l]
         A, _ = align(phi_ref[l], h)  # [R, N_l(ref), N'_l]
     weights.append(ref.weights[-1].detach() @ A)  # [1, C, N(ref)] @ [R, N(ref), N'] -> [R, C, N']
-    return BatchedMLP(weights)
+    return Ensemble.from_layers(weights)

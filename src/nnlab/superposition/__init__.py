@@ -9,15 +9,15 @@ See the chapter ``superposition.ipynb``.
 
 from .data import importance, sparse_features
 from .geometry import ENCODINGS, Encoding, classify_encoding, dims_per_feature, feature_dimensionality
-from .model import ToyModel, swish, weighted_mse
+from .model import ToyModel, reconstruct, swish, weighted_mse
 from .phases import BestRuns, best_runs, free_energy_crossing
 from .plots import plot_features
 from .slt import LLCEstimate, PowerModel, power_model_llc, power_model_tempered_llc, sgld_llc
-from .training import evaluate_toy_models, instance_sparsities, train_toy_models, tune_malloc
+from .training import evaluate_toy_models, sweep_grid, train_toy_models
 
 __all__ = [
-    "importance", "sparse_features", "ToyModel", "swish", "weighted_mse",
-    "train_toy_models", "instance_sparsities", "evaluate_toy_models", "tune_malloc", "plot_features",
+    "importance", "sparse_features", "ToyModel", "reconstruct", "swish", "weighted_mse",
+    "train_toy_models", "sweep_grid", "evaluate_toy_models", "plot_features",
     "dims_per_feature", "feature_dimensionality", "Encoding", "classify_encoding", "ENCODINGS",
     "BestRuns", "best_runs", "free_energy_crossing",
     "LLCEstimate", "sgld_llc", "PowerModel", "power_model_llc", "power_model_tempered_llc",

@@ -26,24 +26,24 @@ def check_sparsity(sparsity: float | torch.Tensor) -> float | torch.Tensor:
     return check_real("sparsity", sparsity, low=0.0, high=1.0)
 
 
-def importance(n_features: int, decay: float = 0.9) -> torch.Tensor:
-    """Importance weights ``I_i = decay**i``, ``i = 0..n_features-1``: shape ``[n_features]``.
+def importance(d_in: int, decay: float = 0.9) -> torch.Tensor:
+    """Importance weights ``I_i = decay**i``, ``i = 0..d_in-1``: shape ``[d_in]``.
 
     Args:
-        n_features: number of features ``n`` (>= 1).
+        d_in: number of features ``n`` (>= 1).
         decay: ratio between consecutive importances, in ``(0, 1]``.
 
     Returns:
-        Tensor ``[n_features]`` (float32), ``[1, decay, decay**2, ...]``.
+        Tensor ``[d_in]`` (float32), ``[1, decay, decay**2, ...]``.
     """
-    n_features = check_int("n_features", n_features, minimum=1)
+    d_in = check_int("d_in", d_in, minimum=1)
     decay = check_real("decay", decay, low=0.0, high=1.0, low_open=True)
-    return decay ** torch.arange(n_features, dtype=torch.float32)
+    return decay ** torch.arange(d_in, dtype=torch.float32)
 
 
 def sparse_features(
     batch: int,
-    n_features: int,
+    d_in: int,
     sparsity: float | torch.Tensor,
     generator: torch.Generator | None = None,
     *,
@@ -55,7 +55,7 @@ def sparse_features(
 
     Args:
         batch: number of samples (>= 1).
-        n_features: number of features ``n`` (>= 1).
+        d_in: number of features ``n`` (>= 1).
         sparsity: ``S`` in ``[0, 1]``: a number, or a 1-D tensor ``[I]`` with one sparsity per
             model instance.
         generator: CPU generator (the draw happens on the CPU; move the result to the device).
@@ -64,18 +64,20 @@ def sparse_features(
             at the same sparsity see the same data); ``False`` draws independently per instance.
 
     Returns:
-        ``[batch, n_features]`` for a number ``sparsity``; ``[batch, I, n_features]`` for a tensor.
-        The tensor's device is ``sparsity``'s device when it is a tensor.
+        ``[batch, d_in]`` for a number ``sparsity``; ``[I, batch, d_in]`` (the per-member layout
+        of :mod:`nnlab.members`) for a tensor. The tensor's device is ``sparsity``'s device when
+        it is a tensor.
     """
     batch = check_int("batch", batch, minimum=1)
-    n_features = check_int("n_features", n_features, minimum=1)
+    d_in = check_int("d_in", d_in, minimum=1)
     sparsity = check_sparsity(sparsity)
     if not isinstance(sparsity, torch.Tensor):
-        u = torch.rand(batch, n_features, generator=generator)
-        r = torch.rand(batch, n_features, generator=generator)
+        u = torch.rand(batch, d_in, generator=generator)
+        r = torch.rand(batch, d_in, generator=generator)
         return u * (r >= sparsity)
     n_inst = sparsity.shape[0]
-    shape = (batch, 1, n_features) if shared else (batch, n_inst, n_features)
-    u = torch.rand(shape, generator=generator).to(sparsity.device)
-    r = torch.rand(shape, generator=generator).to(sparsity.device)
-    return u * (r >= sparsity.to(u.dtype)[None, :, None])
+    shape = (batch, 1, d_in) if shared else (batch, n_inst, d_in)
+    # drawn sample-major, then viewed member-major: the same numbers as a [batch, I, n] draw
+    u = torch.rand(shape, generator=generator).transpose(0, 1).to(sparsity.device)
+    r = torch.rand(shape, generator=generator).transpose(0, 1).to(sparsity.device)
+    return u * (r >= sparsity.to(u.dtype)[:, None, None])

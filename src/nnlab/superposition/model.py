@@ -13,9 +13,10 @@ import math
 import torch
 from torch import nn
 
-from ..validation import check_choice, check_int, check_real
+from ..members import Members, member_input
+from ..validation import check_choice, check_int, check_real, check_tensor
 
-__all__ = ["ToyModel", "swish", "weighted_mse"]
+__all__ = ["ToyModel", "reconstruct", "swish", "weighted_mse"]
 
 ACTIVATIONS = ("relu", "swish")
 
@@ -26,13 +27,13 @@ def swish(x: torch.Tensor, gamma: float = 30.0) -> torch.Tensor:
     return x * torch.sigmoid(gamma * x)
 
 
-class ToyModel(nn.Module):
-    """``I`` toy autoencoders ``x' = act(W^T W x + b)`` stored as one batched tensor.
+class ToyModel(Members):
+    """``members`` toy autoencoders ``x' = act(W^T W x + b)`` stored as one batched tensor.
 
     Args:
-        n_features: number of features ``n`` (>= 1).
-        n_hidden: hidden dimension ``m``, ``1 <= m <= n``.
-        n_instances: number of independent instances ``I`` (>= 1).
+        d_in: number of features ``n`` (>= 1).
+        width: hidden dimension ``m``, ``1 <= m <= n``.
+        members: number of independent instances ``I`` (>= 1).
         activation: ``"relu"`` or ``"swish"`` (``x * sigmoid(gamma x)``, analytic).
         gamma: swish sharpness (> 0); ignored for ReLU.
         generator: CPU generator for the initial weights (Xavier normal, ``std = sqrt(2/(m+n))``
@@ -41,55 +42,61 @@ class ToyModel(nn.Module):
     Attributes:
         W: parameter ``[I, m, n]`` (column ``i`` of ``W[k]`` is feature ``i``'s direction).
         b: parameter ``[I, n]``.
+
+    ``forward(x)`` maps ``x [B, n]`` (shared by all instances) or ``[I, B, n]`` (one batch per
+    instance) to ``[I, B, n]``.
     """
 
-    def __init__(self, n_features: int, n_hidden: int, n_instances: int = 1, activation: str = "relu",
+    member_tensors = ("W", "b")
+
+    def __init__(self, d_in: int, width: int, members: int = 1, activation: str = "relu",
                  gamma: float = 30.0, generator: torch.Generator | None = None):
         super().__init__()
-        n_features = check_int("n_features", n_features, minimum=1)
-        n_hidden = check_int("n_hidden", n_hidden, minimum=1)
-        if n_hidden > n_features:
-            raise ValueError(f"n_hidden must be <= n_features = {n_features} (a bottleneck), got {n_hidden}")
-        n_instances = check_int("n_instances", n_instances, minimum=1)
+        d_in = check_int("d_in", d_in, minimum=1)
+        width = check_int("width", width, minimum=1)
+        if width > d_in:
+            raise ValueError(f"width must be <= d_in = {d_in} (a bottleneck), got {width}")
+        members = check_int("members", members, minimum=1)
         check_choice("activation", activation, ACTIVATIONS)
         self.gamma = check_real("gamma", gamma, low=0.0, low_open=True)
         self.activation = activation
-        self.n_features, self.n_hidden, self.n_instances = n_features, n_hidden, n_instances
-        std = math.sqrt(2.0 / (n_features + n_hidden))
-        self.W = nn.Parameter(std * torch.randn(n_instances, n_hidden, n_features, generator=generator))
-        self.b = nn.Parameter(torch.zeros(n_instances, n_features))
+        self.d_in, self.width, self.members = d_in, width, members
+        std = math.sqrt(2.0 / (d_in + width))
+        self.W = nn.Parameter(std * torch.randn(members, width, d_in, generator=generator))
+        self.b = nn.Parameter(torch.zeros(members, d_in))
 
-    def forward(self, x: torch.Tensor, instance_major: bool = False) -> torch.Tensor:
-        """Reconstruct ``x``: ``[B, n]`` (every instance sees the same data) or ``[B, I, n]`` -> ``[B, I, n]``.
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct ``x``: ``[B, n]`` or ``[I, B, n]`` -> ``[I, B, n]``."""
+        x = check_tensor("x", x, dtype=self.W.dtype, finite=False)
+        x = member_input("x", x, self.members, 2)
+        if x.shape[-1] != self.d_in:
+            raise ValueError(f"x must have shape [B, {self.d_in}] or [{self.members}, B, {self.d_in}], "
+                             f"got {tuple(x.shape)}")
+        return reconstruct(self.W, self.b, x, self.activation, self.gamma)
 
-        With ``instance_major=True`` the input is ``[I, B, n]`` and so is the output (the layout
-        in which the batched matrix products run; the training loop uses it).
-        """
-        if x.shape[-1] != self.n_features or x.ndim not in (2, 3):
-            raise ValueError(f"x must be [B, {self.n_features}], [B, I, {self.n_features}] or (instance_major) "
-                             f"[I, B, {self.n_features}], got {tuple(x.shape)}")
-        if x.ndim == 2:
-            xi = x.expand(self.n_instances, *x.shape)
-        else:
-            xi = x if instance_major else x.transpose(0, 1)
-        gram = torch.bmm(self.W.transpose(1, 2), self.W)  # W^T W: [I, n, n]
-        pre = torch.baddbmm(self.b[:, None, :], xi, gram)
-        out = torch.relu(pre) if self.activation == "relu" else pre * torch.sigmoid(self.gamma * pre)
-        return out if instance_major else out.transpose(0, 1)
+
+def reconstruct(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, activation: str = "relu",
+                gamma: float = 30.0) -> torch.Tensor:
+    """The toy model's forward pass ``act(W^T W x + b)`` on tensors: ``W [I, m, n]``, ``b [I, n]``, ``x [I, B, n]``.
+
+    The one implementation of the forward pass, used by :class:`ToyModel` and by evaluations
+    that process the instances in chunks. Returns ``[I, B, n]``.
+    """
+    gram = torch.bmm(W.transpose(1, 2), W)  # W^T W: [I, n, n]
+    pre = torch.baddbmm(b[:, None, :], x, gram)
+    return torch.relu(pre) if activation == "relu" else pre * torch.sigmoid(gamma * pre)
 
 
 def weighted_mse(x_hat: torch.Tensor, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Importance-weighted loss per instance, ``mean_batch sum_i I_i (x_i - x'_i)^2``: ``[I]``.
 
     Args:
-        x_hat: reconstruction ``[B, I, n]``.
-        x: data ``[B, n]`` or ``[B, I, n]``.
+        x_hat: reconstruction ``[I, B, n]``.
+        x: data ``[B, n]`` (shared) or ``[I, B, n]``.
         weights: importances ``[n]``.
     """
-    if x.ndim == 2:
-        x = x[:, None, :]
-    if x_hat.ndim != 3 or x.shape[0] != x_hat.shape[0] or x.shape[-1] != x_hat.shape[-1]:
-        raise ValueError(f"x_hat must be [B, I, n] matching x, got {tuple(x_hat.shape)} and {tuple(x.shape)}")
-    if weights.shape != (x_hat.shape[-1],):
-        raise ValueError(f"weights must have shape [{x_hat.shape[-1]}], got {tuple(weights.shape)}")
-    return (weights * (x - x_hat) ** 2).sum(-1).mean(0)
+    dims: dict[str, int] = {}
+    x_hat = check_tensor("x_hat", x_hat, "I B n", dims=dims)
+    x = check_tensor("x", x, "B n" if getattr(x, "ndim", 0) == 2 else "I B n", dims=dims)
+    weights = check_tensor("weights", weights, "n", dims=dims)
+    return ((x - x_hat) ** 2 @ weights).mean(1)

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
-from ..validation import check_int, check_real
+from ..validation import check_int, check_real, check_tensor
 
 __all__ = ["LLCEstimate", "sgld_llc", "PowerModel", "power_model_llc", "power_model_tempered_llc"]
 
@@ -57,6 +57,7 @@ def sgld_llc(
     nbeta: float | None = None,
     batch_size: int | None = None,
     generator: torch.Generator | None = None,
+    sample_dim: int = 0,
 ) -> LLCEstimate:
     """Estimate the local learning coefficient at the model's current weights ``w*`` by SGLD.
 
@@ -72,7 +73,7 @@ def sgld_llc(
         model: the trained module; its parameters are ``w*`` (not modified).
         loss_fn: ``loss_fn(f, *batch)`` calling ``f`` like the model and returning the mean loss
             per sample (a scalar, or ``[M]`` for ``M`` independent members such as toy-model instances).
-        data: tensors with a shared first (sample) dimension ``n``.
+        data: tensors sharing their sample dimension ``n`` (dimension ``sample_dim``).
         steps: SGLD steps per chain (>= 1). burnin: initial steps left out of the average (< steps).
         chains: independent chains (>= 1).
         lr: step size ``epsilon`` (> 0).
@@ -80,6 +81,8 @@ def sgld_llc(
         nbeta: ``n beta`` (> 0); default ``B / ln B`` with ``B`` the batch size (``n`` for full batch).
         batch_size: minibatch size (``None``: the full data every step).
         generator: CPU generator for the minibatches and the Langevin noise.
+        sample_dim: the dimension of every data tensor that indexes samples: 0 for shared data
+            ``[n, ...]``, 1 for per-member data ``[M, n, ...]`` (:mod:`nnlab.members`).
 
     Returns:
         :class:`LLCEstimate`.
@@ -89,11 +92,17 @@ def sgld_llc(
     chains = check_int("chains", chains, minimum=1)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     localization = check_real("localization", localization, low=0.0)
+    sample_dim = check_int("sample_dim", sample_dim, minimum=0, maximum=1)
     if not isinstance(data, (tuple, list)) or not data or not all(isinstance(t, torch.Tensor) for t in data):
-        raise ValueError("data must be a non-empty tuple of tensors sharing their first dimension")
-    n = data[0].shape[0]
-    if any(t.shape[0] != n for t in data):
-        raise ValueError(f"data tensors must share their first dimension, got {[tuple(t.shape) for t in data]}")
+        raise ValueError("data must be a non-empty tuple of tensors sharing their sample dimension")
+    data = tuple(check_tensor(f"data[{i}]", t, floating=False) for i, t in enumerate(data))
+    if any(t.ndim <= sample_dim for t in data):
+        raise ValueError(f"data tensors need a dimension {sample_dim} (sample_dim), "
+                         f"got {[tuple(t.shape) for t in data]}")
+    n = data[0].shape[sample_dim]
+    if any(t.shape[sample_dim] != n for t in data):
+        raise ValueError(f"data tensors must share their sample dimension {sample_dim}, "
+                         f"got {[tuple(t.shape) for t in data]}")
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, minimum=2, maximum=n)
     size = n if batch_size is None else batch_size
@@ -123,7 +132,7 @@ def sgld_llc(
             batch = tuple(data)
         else:
             idx = torch.randint(n, (batch_size,), generator=generator).to(device)
-            batch = tuple(t[idx] for t in data)
+            batch = tuple(t.index_select(sample_dim, idx) for t in data)
         grads, (_, loss) = grad_chains(w, *batch)
         with torch.no_grad():
             ref = init_loss if batch_size is None else loss_at(w_star, *batch)
