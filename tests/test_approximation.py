@@ -5,7 +5,6 @@ import pytest
 import torch
 from torch import nn
 
-from nnlab.training import mse_per_member
 from nnlab.approximation import (
     ElbowNet,
     activation_regions,
@@ -22,7 +21,7 @@ from nnlab.approximation import (
     yarotsky_partial_sum,
     yarotsky_square,
 )
-from nnlab.training import train
+from nnlab.training import mse_per_member, train
 
 D = torch.float64
 

@@ -193,8 +193,12 @@ class Grid:
             return int(np.ravel_multi_index(pos, self.shape))
         return [m for m, c in enumerate(self.configs()) if all(c[n] == v for n, v in config.items())]
 
-    def reshape(self, values: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-        """Per-member values ``[M, ...]`` reshaped to ``[*shape, ...]`` (one dimension per axis)."""
+    def reshape(self, values: torch.Tensor | np.ndarray | Sequence[Any]) -> torch.Tensor:
+        """Per-member values ``[M, ...]`` reshaped to ``[*shape, ...]`` (one dimension per axis).
+
+        A numpy array or a list is converted to a tensor first, so the result is always a tensor.
+        """
+        values = torch.as_tensor(np.asarray(values)) if not isinstance(values, torch.Tensor) else values
         if values.ndim < 1 or values.shape[0] != self.members:
             raise ValueError(f"values must have {self.members} (one per member) in front, got shape "
                              f"{tuple(values.shape)}")

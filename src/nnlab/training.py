@@ -52,8 +52,14 @@ class History:
 
     def array(self, name: str = "loss") -> np.ndarray:
         """The recorded ``loss`` (or metric ``name``) stacked: shape ``[R]`` or ``[R, M]``."""
+        if name != "loss" and name not in self.metrics:
+            raise ValueError(f"name must be 'loss' or one of the recorded metrics {list(self.metrics)}, got {name!r}")
         values = self.loss if name == "loss" else self.metrics[name]
         return np.stack([np.asarray(v) for v in values])
+
+    def tensor(self, name: str = "loss") -> torch.Tensor:
+        """:meth:`array` as a torch tensor, e.g. ``tensor("W")`` of shape ``[R, M, ...]``."""
+        return torch.as_tensor(self.array(name))
 
     @property
     def final_loss(self) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-__all__ = ["check_int", "check_real", "check_choice", "check_bool", "check_tensor"]
+__all__ = ["check_int", "check_real", "check_choice", "check_bool", "check_tensor", "check_float_dtype"]
 
 
 def check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -142,3 +142,10 @@ def _check_shape(name: str, x: torch.Tensor, shape: str | Sequence[str | int], d
             raise ValueError(f"{name} must have shape {label} with {want} = {dims[want]} (as in the other "
                              f"arguments), got {tuple(x.shape)}")
         dims[want] = size
+
+
+def check_float_dtype(name: str, dtype: object) -> torch.dtype:
+    """Return ``dtype`` if it is a real floating torch dtype (an integer dtype would truncate the values)."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"{name} must be a floating torch dtype (torch.float32 or torch.float64), got {dtype!r}")
+    return dtype

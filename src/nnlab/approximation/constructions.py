@@ -30,7 +30,7 @@ def tent_map(x: torch.Tensor, k: int = 1) -> torch.Tensor:
 
 
 def _linear(weight: list[list[float]], bias: list[float], dtype: torch.dtype) -> nn.Linear:
-    layer = nn.Linear(len(weight[0]), len(weight), dtype=dtype)
+    layer = nn.utils.skip_init(nn.Linear, len(weight[0]), len(weight), dtype=dtype)  # no global RNG draw
     with torch.no_grad():
         layer.weight.copy_(torch.tensor(weight, dtype=dtype))
         layer.bias.copy_(torch.tensor(bias, dtype=dtype))
@@ -93,7 +93,7 @@ def relu_mlp(depth: int, width: int, generator: torch.Generator | None = None,
     sizes = [1] + [width] * depth + [1]
     layers: list[nn.Module] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layer = nn.Linear(fan_in, fan_out, dtype=dtype)
+        layer = nn.utils.skip_init(nn.Linear, fan_in, fan_out, dtype=dtype)  # drawn below from `generator`
         bound = fan_in**-0.5
         with torch.no_grad():
             layer.weight.uniform_(-bound, bound, generator=generator)

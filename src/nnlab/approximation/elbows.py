@@ -170,7 +170,7 @@ def _as_list(name: str, values: Sequence[int] | int) -> list:
 
 
 def _as_inputs(x: torch.Tensor, like: torch.Tensor, name: str = "x") -> torch.Tensor:
-    x = check_tensor(name, x, dtype=like.dtype)
+    x = check_tensor(name, x, dtype=like.dtype, finite=False)
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
     if x.ndim != 1:

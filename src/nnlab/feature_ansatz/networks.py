@@ -71,7 +71,7 @@ def make_mlp(d: int, width: int, depth: int, generator: torch.Generator, activat
 
 
 def _linear(fan_in: int, fan_out: int, gain: float, init: str, generator: torch.Generator) -> nn.Linear:
-    layer = nn.Linear(fan_in, fan_out, bias=False)
+    layer = nn.utils.skip_init(nn.Linear, fan_in, fan_out, bias=False)  # drawn below from `generator`
     if init == "torch":
         weight = (2 * torch.rand(fan_out, fan_in, generator=generator) - 1) / math.sqrt(fan_in)
     else:

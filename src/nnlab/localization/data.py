@@ -26,7 +26,7 @@ from functools import lru_cache
 import torch
 from scipy import integrate, special
 
-from ..validation import check_choice, check_int, check_real
+from ..validation import check_choice, check_float_dtype, check_int, check_real
 
 __all__ = [
     "CONVENTIONS", "MAX_XI_FRACTION", "periodic_distance", "translation_invariant_cov", "circulant_spectrum",
@@ -185,7 +185,12 @@ def _check_cov(cov: object) -> torch.Tensor:
 
 
 def gaussian_factor(cov: torch.Tensor, tol: float = 1e-8) -> torch.Tensor:
-    """A matrix ``F`` with ``F F^T = cov`` from one eigendecomposition: ``[D, D]`` (float64).
+    """The symmetric square root ``F = V diag(sqrt(lambda)) V^T`` of ``cov``, so ``F F^T = cov``: ``[D, D]`` (float64).
+
+    The symmetric root is unique, whereas ``V diag(sqrt(lambda))`` depends on the basis the
+    eigensolver picks inside each degenerate eigenspace (a circulant covariance has pairs of
+    equal eigenvalues); that choice differs between LAPACK builds and CPUs, so with the
+    non-symmetric factor the same seed gave different samples on different machines.
 
     Args:
         cov: symmetric positive semi-definite ``[D, D]``.
@@ -197,7 +202,7 @@ def gaussian_factor(cov: torch.Tensor, tol: float = 1e-8) -> torch.Tensor:
     evals, evecs = torch.linalg.eigh(cov)
     if evals[0] < -tol * evals[-1].abs():
         raise ValueError(f"cov must be positive semi-definite, its smallest eigenvalue is {float(evals[0]):.3g}")
-    return evecs * evals.clamp(min=0).sqrt()[None, :]
+    return (evecs * evals.clamp(min=0).sqrt()[None, :]) @ evecs.T
 
 
 def sample_gaussian(n: int, factor: torch.Tensor, generator: torch.Generator | None = None,
@@ -210,6 +215,7 @@ def sample_gaussian(n: int, factor: torch.Tensor, generator: torch.Generator | N
         generator: CPU generator for the standard normal draws.
         dtype: dtype of the returned samples.
     """
+    check_float_dtype("dtype", dtype)
     n = _check_n(n)
     if not isinstance(factor, torch.Tensor) or factor.ndim < 2 or factor.shape[-1] != factor.shape[-2]:
         raise ValueError(f"factor must be a tensor [..., D, D], got {getattr(factor, 'shape', factor)!r}")
@@ -224,6 +230,7 @@ def transformed_gp(n: int, cov: torch.Tensor, transform: Callable[[torch.Tensor]
     The generic non-Gaussian process: the NLGP is ``transform = nlgp_transform``; other marginal
     maps (e.g. a quantile transform) plug in the same way. ``None`` returns ``z`` itself.
     """
+    check_float_dtype("dtype", dtype)
     z = sample_gaussian(n, gaussian_factor(cov), generator, dtype)
     return z if transform is None else transform(z)
 
@@ -244,6 +251,7 @@ def nlgp(n: int, D: int, xi: float, gain: float, convention: str = "goldt",
     ``x = erf(g z / sqrt 2) / sqrt(Z(g))`` (goldt) or ``erf(g z) / Z(g)`` (lufkin) with
     ``z ~ N(0, C)``, ``C`` from :func:`translation_invariant_cov` (Ingrosso & Goldt 2022).
     """
+    check_float_dtype("dtype", dtype)
     n, D = _check_n(n), _check_d(D)
     xi, gain, convention = _check_xi(xi, D), _check_gain(gain), _check_convention(convention)
     z = sample_gaussian(n, _factor(D, xi, None, convention, JITTER), generator, torch.float64)
@@ -257,6 +265,7 @@ def gaussian_clone(n: int, D: int, xi: float, gain: float, convention: str = "go
     Same mean and covariance as :func:`nlgp` with the same arguments, but Gaussian: every
     difference between the two in what a network learns is due to higher-order statistics.
     """
+    check_float_dtype("dtype", dtype)
     n, D = _check_n(n), _check_d(D)
     xi, gain, convention = _check_xi(xi, D), _check_gain(gain), _check_convention(convention)
     return sample_gaussian(n, _factor(D, xi, gain, convention, JITTER), generator, torch.float64).to(dtype)
@@ -327,7 +336,8 @@ class TwoClassTask:
         """
         n = _check_n(n)
         half = -(-n // 2)
-        eps = torch.randn(self.members, 2, half, self.D, generator=generator, device=self.device)
+        eps = torch.randn(self.members, 2, half, self.D, generator=generator, device=self.device,
+                          dtype=self.factors.dtype)
         z = eps @ self.factors.transpose(-1, -2)  # [M, 2, half, D]: one batched matrix product
         a, s = self.slope[:, None, None, None], self.scale[:, None, None, None]
         x = torch.where(self._is_clone[:, None, None, None], z, torch.erf(a * z) / s)
@@ -414,6 +424,7 @@ def kur(n: int, D: int, xi: float, k: float, generator: torch.Generator | None =
     marginal kurtosis :func:`kur_kurtosis`, which crosses the Gaussian value 3 near
     ``k = 5.9``. Requires ``k > 4`` (finite kurtosis).
     """
+    check_float_dtype("dtype", dtype)
     n, D = _check_n(n), _check_d(D)
     xi, k = _check_xi(xi, D), _check_k(k)
     z = sample_gaussian(n, _factor(D, xi, None, "goldt", JITTER), generator, torch.float64)
@@ -440,6 +451,7 @@ def ising(n: int, D: int, J: float, generator: torch.Generator | None = None, *,
             correlation time grows with ``|J|`` (200 sweeps equilibrate ``|J| <= 1`` well).
         dtype: dtype of the returned spins.
     """
+    check_float_dtype("dtype", dtype)
     n, D = _check_n(n), check_int("D", D, minimum=3)
     J = check_real("J", J)
     sweeps = check_int("sweeps", sweeps, minimum=1)
@@ -488,6 +500,7 @@ def single_pulse(n: int, D: int, length: Sequence[int], generator: torch.Generat
     data). The marginals are ``+-1`` with mean 0 (kurtosis 1); every sample has exactly two
     sign changes around the ring.
     """
+    check_float_dtype("dtype", dtype)
     n, D = _check_n(n), _check_d(D)
     length = list(length)
     if len(length) != 2:
@@ -535,6 +548,7 @@ def elliptical(n: int, D: int, xi: float, generator: torch.Generator | None = No
     kurtosis ``-6/(D + 2)``) or ``"chi"`` (``r = |N(0, I_D)|``: exactly Gaussian). ``s`` gives
     unit marginal variance. Covariance ``C / (1 + jitter)``; kurtosis :func:`elliptical_kurtosis`.
     """
+    check_float_dtype("dtype", dtype)
     n, D = _check_n(n), _check_d(D)
     xi = _check_xi(xi, D)
     radius = str(check_choice("radius", radius, ELLIPTICAL_RADII))

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from ..validation import check_choice, check_int
+from ..validation import check_choice, check_int, check_tensor
 from .models import MLP
 
 __all__ = ["empirical_ntk", "relu_ntk", "relu_nngp", "NTK_METHODS"]
@@ -29,6 +29,9 @@ NTK_METHODS = ("auto", "structured", "jacobian")
 
 
 def _check_inputs(x1: torch.Tensor, x2: torch.Tensor | None) -> torch.Tensor:
+    for name, x in (("x1", x1), ("x2", x2)):
+        if isinstance(x, torch.Tensor):
+            check_tensor(name, x)  # floating, finite, non-empty
     if not isinstance(x1, torch.Tensor) or x1.ndim != 2:
         raise ValueError(f"x1 must be a 2-D tensor [n1, d], got {getattr(x1, 'shape', type(x1))}")
     if x2 is None:

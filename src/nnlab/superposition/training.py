@@ -70,7 +70,7 @@ def train_toy_models(
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_bool("shared", shared)
     model = ToyModel(d_in, width, len(s), activation=activation, gamma=gamma, generator=generator).to(device)
-    weights = importance(d_in).to(device)
+    weights = importance(d_in).to(device=device, dtype=model.W.dtype)
     s = s.to(device)
 
     def batch(step: int) -> tuple[torch.Tensor]:
@@ -111,7 +111,7 @@ def evaluate_toy_models(model: ToyModel, sparsity: torch.Tensor, batch: int = 10
         raise ValueError(f"sparsity must be a tensor [{model.members}] (one per instance), "
                          f"got {getattr(sparsity, 'shape', sparsity)}")
     device = model.W.device
-    weights = importance(model.d_in).to(device)
+    weights = importance(model.d_in).to(device=device, dtype=model.W.dtype)
     gen = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     u = torch.rand(1, batch, model.d_in, generator=gen).to(device)
     r = torch.rand(1, batch, model.d_in, generator=gen).to(device)
