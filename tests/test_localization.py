@@ -328,3 +328,22 @@ def test_accuracy_counts_the_sign_of_the_output_against_the_labels():
     x = torch.tensor([[[1.0, 0, 0, 0, 0], [-2.0, 0, 0, 0, 0], [3.0, 0, 0, 0, 0], [0.5, 0, 0, 0, 0]]])
     y = torch.tensor([[1.0, -1.0, -1.0, -1.0]])
     assert loc.accuracy_per_member(model, x, y).tolist() == [0.5]
+
+
+def test_gaussian_factor_is_the_unique_symmetric_root_so_samples_do_not_depend_on_the_eigensolver():
+    """A circulant covariance has degenerate eigenvalue pairs; V sqrt(L) depends on the basis the
+    solver picks inside them, the symmetric root does not: it commutes with the ring's shift."""
+    C = loc.translation_invariant_cov(20, 2.0)
+    F = loc.gaussian_factor(C)
+    torch.testing.assert_close(F @ F.T, C.double(), atol=1e-10, rtol=0)
+    torch.testing.assert_close(F, F.T, atol=1e-12, rtol=0)
+    shift = torch.roll(torch.eye(20, dtype=torch.float64), 1, dims=0)
+    torch.testing.assert_close(shift @ F @ shift.T, F, atol=1e-10, rtol=0)  # circulant, like C
+    # any orthonormal basis of the eigenspaces gives the same factor: rotate one degenerate pair
+    evals, V = torch.linalg.eigh(C.double())
+    pair = [i for i in range(19) if abs(float(evals[i + 1] - evals[i])) < 1e-9][0]
+    R = torch.eye(20, dtype=torch.float64)
+    c, s = math.cos(0.7), math.sin(0.7)
+    R[pair:pair + 2, pair:pair + 2] = torch.tensor([[c, -s], [s, c]], dtype=torch.float64)
+    V2 = V @ R
+    torch.testing.assert_close((V2 * evals.clamp(min=0).sqrt()) @ V2.T, F, atol=1e-10, rtol=0)

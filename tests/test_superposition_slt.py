@@ -52,7 +52,21 @@ def test_minibatch_default_nbeta_and_members():
                    generator=torch.Generator().manual_seed(0))
     assert est.nbeta == pytest.approx(64 / torch.log(torch.tensor(64.0)).item())
     assert est.llc.shape == (2,) and est.trace.shape == (50, 3, 2)
-    assert bool((est.llc >= 0).all())  # w* = 0 is a global minimum of this loss
+
+
+def test_minibatch_estimate_matches_the_gaussian_closed_form():
+    """Minibatches sample the same tempered posterior (for a small step): on a regular model the
+    estimate must match the exact Gaussian value of the full-data target, sum_i nbeta h_i var_i / 2."""
+    d, gamma, lr = 3, 1.0, 1e-3
+    model, x, y = regular_problem(d, n=2000)
+    est = sgld_llc(model, half_mse, (x, y), steps=1500, burnin=300, chains=16, batch_size=100, lr=lr,
+                   localization=gamma, generator=torch.Generator().manual_seed(2))
+    nbeta = 100 / math.log(100)
+    h = torch.linalg.eigvalsh(x.T @ x / x.shape[0]).double()
+    a = nbeta * h + gamma
+    exact = float((0.5 * nbeta * h / (a * (1 - lr * a / 4))).sum())
+    se = float(est.llc_per_chain.std() / 16**0.5)
+    assert abs(est.llc - exact) < 0.05 * exact + 3 * se, (est.llc, exact, se)
 
 
 def test_power_model_learning_coefficient():
