@@ -14,9 +14,8 @@ import pytest
 import torch
 
 from nnlab import approximation as ua
-from nnlab import linalg
+from nnlab import linalg, ntk
 from nnlab import localization as loc
-from nnlab import ntk
 from nnlab import rainbow as rb
 from nnlab import superposition as sp
 from nnlab.members import Grid

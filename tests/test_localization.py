@@ -341,7 +341,7 @@ def test_gaussian_factor_is_the_unique_symmetric_root_so_samples_do_not_depend_o
     torch.testing.assert_close(shift @ F @ shift.T, F, atol=1e-10, rtol=0)  # circulant, like C
     # any orthonormal basis of the eigenspaces gives the same factor: rotate one degenerate pair
     evals, V = torch.linalg.eigh(C.double())
-    pair = [i for i in range(19) if abs(float(evals[i + 1] - evals[i])) < 1e-9][0]
+    pair = next(i for i in range(19) if abs(float(evals[i + 1] - evals[i])) < 1e-9)
     R = torch.eye(20, dtype=torch.float64)
     c, s = math.cos(0.7), math.sin(0.7)
     R[pair:pair + 2, pair:pair + 2] = torch.tensor([[c, -s], [s, c]], dtype=torch.float64)

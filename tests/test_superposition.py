@@ -183,3 +183,34 @@ def test_geometry_argument_errors():
         dims_per_feature(torch.zeros(5))
     with pytest.raises(ValueError, match="norm_threshold"):
         classify_encoding(torch.zeros(2, 5), norm_threshold=-1.0)
+
+
+# ------------------------------------------------------------------------- posterior
+
+def test_product_model_hessian_is_the_autograd_hessian_of_the_negative_log_posterior():
+    from nnlab.superposition import product_model_hessian, product_model_posterior
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(50, generator=g, dtype=torch.float64)
+    y = 0.8 * x + torch.randn(50, generator=g, dtype=torch.float64)
+    sxx, sxy = float((x**2).sum()), float((x * y).sum())
+
+    def neg_log_post(w):
+        return 0.5 * ((y - x * w[0] * w[1]) ** 2).sum() + 0.5 * (w**2).sum()
+
+    for w in ([0.3, -1.2], [1.0, 0.8], [0.0, 0.0]):
+        w = torch.tensor(w, dtype=torch.float64)
+        H = torch.autograd.functional.hessian(neg_log_post, w)
+        torch.testing.assert_close(product_model_hessian(float(w[0]), float(w[1]), sxx, sxy), H)
+    grid = torch.linspace(-2.5, 2.5, 201, dtype=torch.float64)
+    fit = product_model_posterior(x, y, grid)
+    assert float(fit.posterior.sum()) == pytest.approx(1.0) and float(fit.laplace.sum()) == pytest.approx(1.0)
+    torch.testing.assert_close(fit.posterior, fit.posterior.flip(0, 1))  # symmetric under w -> -w
+    # the MAP is a grid point where the gradient of the negative log posterior is small
+    w_map = torch.tensor(fit.w_map, dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(neg_log_post(w_map), w_map)
+    assert float(grad.abs().max()) < float(fit.hessian.abs().max()) * float(grid[1] - grid[0])
+    with pytest.raises(ValueError, match="grid"):
+        product_model_posterior(x, y, grid.flip(0))
+    with pytest.raises(ValueError, match="y must have shape"):
+        product_model_posterior(x, y[:10], grid)

@@ -3,7 +3,8 @@
 ``data`` (sparse features, importances), ``model`` (the batched :class:`ToyModel`), ``training``
 (sparsity sweeps as one batched model), ``geometry`` (dimensions per feature, per-feature
 dimensionality, encoding types), ``phases`` (the best run of each encoding, free-energy
-crossings) and ``slt`` (the local learning coefficient by SGLD).
+crossings), ``posterior`` (the exact posterior of ``y = x w1 w2`` against its Laplace
+approximation) and ``slt`` (the local learning coefficient by SGLD).
 See the chapter ``superposition.ipynb``.
 """
 
@@ -12,6 +13,7 @@ from .geometry import ENCODINGS, Encoding, classify_encoding, dims_per_feature, 
 from .model import ToyModel, reconstruct, swish, weighted_mse
 from .phases import BestRuns, best_runs, free_energy_crossing
 from .plots import plot_features
+from .posterior import GridPosterior, product_model_hessian, product_model_posterior
 from .slt import LLCEstimate, PowerModel, power_model_llc, power_model_tempered_llc, sgld_llc
 from .training import evaluate_toy_models, sweep_grid, train_toy_models
 
@@ -20,5 +22,6 @@ __all__ = [
     "train_toy_models", "sweep_grid", "evaluate_toy_models", "plot_features",
     "dims_per_feature", "feature_dimensionality", "Encoding", "classify_encoding", "ENCODINGS",
     "BestRuns", "best_runs", "free_energy_crossing",
+    "GridPosterior", "product_model_posterior", "product_model_hessian",
     "LLCEstimate", "sgld_llc", "PowerModel", "power_model_llc", "power_model_tempered_llc",
 ]
