@@ -66,6 +66,15 @@ def nan_at(t, index=0):
     return t
 
 
+DEGENERATE = [  # valid types, but values whose result would be NaN, 0 or unbounded work
+    ("xi", lambda: loc.translation_invariant_cov(20, 1e-300)),  # was a NaN diagonal
+    ("w", lambda: loc.ipr(torch.zeros(3, 5))),  # was NaN
+    ("x", lambda: loc.kurtosis(torch.ones(10, 2))),  # was NaN
+    ("tol", lambda: ua.activation_regions(ua.relu_mlp(1, 3, g(9)), -1.0, 1.0, tol=-1.0)),  # was a reversed region
+    ("noise", lambda: __import__("nnlab").feature_ansatz.low_dim_task(10, 3, g(9), noise=NAN)),  # was noise-free
+    ("max_regions", lambda: ua.count_linear_pieces(ua.sawtooth(26), 0.0, 1.0)),  # was 2^26 regions, unbounded
+]
+
 CASES = {
     "integer/bool/complex tensor": [
         ("x", lambda: two()(torch.ones(5, 6, dtype=torch.int64))),
@@ -187,6 +196,7 @@ CASES = {
         ("momentum", lambda: train(lin(), MSE, DATA, steps=1, lr=0.1, optimizer="adam", momentum=0.5)),
         ("sample_dim", lambda: sp.sgld_llc(lin(), MSE, DATA, steps=2, burnin=1, sample_dim=2)),
     ],
+    "degenerate value (NaN, 0 or unbounded cost)": DEGENERATE,
     "string (or number) where a bool is meant": [
         ("scale_input", lambda: loc.TwoLayer(1, 6, 2, scale_input="False")),
         ("scale_input", lambda: loc.ReluTwoLayer(1, 6, scale_input=0)),

@@ -347,3 +347,12 @@ def test_gaussian_factor_is_the_unique_symmetric_root_so_samples_do_not_depend_o
     R[pair:pair + 2, pair:pair + 2] = torch.tensor([[c, -s], [s, c]], dtype=torch.float64)
     V2 = V @ R
     torch.testing.assert_close((V2 * evals.clamp(min=0).sqrt()) @ V2.T, F, atol=1e-10, rtol=0)
+
+
+def test_nlgp_scale_at_extreme_gains_is_the_limit_not_zero_or_nan():
+    # small gain: erf(a z) ~ 2 a z / sqrt(pi), so s -> 2 a sqrt(v / pi); large gain: erf -> sign, s -> 1
+    for g in (1e-200, 1e-120):
+        a = loc.erf_slope(g)
+        assert loc.nlgp_scale(g) == pytest.approx(2 * a / math.sqrt(math.pi), rel=1e-12)
+    assert loc.nlgp_scale(1e-6) == pytest.approx(2 * loc.erf_slope(1e-6) / math.sqrt(math.pi), rel=1e-9)
+    assert loc.nlgp_scale(1e200) == 1.0 and loc.nlgp_scale(1e6) == pytest.approx(1.0, abs=1e-5)

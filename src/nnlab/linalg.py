@@ -24,7 +24,10 @@ def psd_power(G: torch.Tensor, alpha: float) -> torch.Tensor:
     Returns:
         ``[d, d]``, symmetric positive semi-definite.
     """
-    G = check_tensor("G", G, "d d")
+    if not isinstance(G, torch.Tensor) or G.ndim != 2 or G.shape[0] != G.shape[1]:
+        shape = tuple(G.shape) if isinstance(G, torch.Tensor) else type(G).__name__
+        raise ValueError(f"G must be a square matrix [d, d], got {shape}")
+    G = check_tensor("G", G)  # floating, finite, non-empty
     alpha = check_real("alpha", alpha, low=0.0, low_open=True)
     vals, vecs = torch.linalg.eigh(((G + G.T) / 2).double())
     return ((vecs * vals.clamp_min(0) ** alpha) @ vecs.T).to(G.dtype)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from ..validation import check_real
+from ..validation import check_int, check_real
 
 __all__ = ["Piece", "activation_regions", "linear_pieces", "count_linear_pieces"]
 
@@ -66,11 +66,16 @@ def _split_relu(start: float, end: float, a: np.ndarray, c: np.ndarray, tol: flo
     return parts
 
 
-def _regions(model: nn.Module, lo: float, hi: float, tol: float) -> list:
+MAX_REGIONS = 2**17
+
+
+def _regions(model: nn.Module, lo: float, hi: float, tol: float, max_regions: int = MAX_REGIONS) -> list:
     lo = check_real("lo", lo)
     hi = check_real("hi", hi)
     if not lo < hi:
         raise ValueError(f"lo must be smaller than hi, got lo={lo}, hi={hi}")
+    tol = check_real("tol", tol, low=0.0, high=0.5)
+    max_regions = check_int("max_regions", max_regions, minimum=1)
     layers = _layers(model)
     eps = tol * (hi - lo)
     parts = [(lo, hi, np.ones(1), np.zeros(1))]
@@ -81,19 +86,25 @@ def _regions(model: nn.Module, lo: float, hi: float, tol: float) -> list:
             parts = [(s, e, W @ a, W @ c + b) for s, e, a, c in parts]
         elif isinstance(layer, nn.ReLU):
             parts = [q for s, e, a, c in parts for q in _split_relu(s, e, a, c, eps)]
+            if len(parts) > max_regions:
+                raise ValueError(f"the network has more than max_regions = {max_regions} activation regions on "
+                                 f"[{lo}, {hi}] (the count can grow like 2^depth); raise max_regions to go on")
     return parts
 
 
-def activation_regions(model: nn.Module, lo: float, hi: float, tol: float = 1e-12) -> list[tuple[float, float]]:
+def activation_regions(model: nn.Module, lo: float, hi: float, tol: float = 1e-12,
+                       max_regions: int = MAX_REGIONS) -> list[tuple[float, float]]:
     """The intervals of ``[lo, hi]`` on which no ReLU of ``model`` changes state, in order.
 
     Neighbouring regions may carry the same affine function (see :func:`linear_pieces`, which
-    merges them); on each region every derivative ``df/dtheta`` is affine in ``x``.
+    merges them); on each region every derivative ``df/dtheta`` is affine in ``x``. ``tol`` and
+    ``max_regions`` as in :func:`linear_pieces`.
     """
-    return [(float(s), float(e)) for s, e, _, _ in _regions(model, lo, hi, tol)]
+    return [(float(s), float(e)) for s, e, _, _ in _regions(model, lo, hi, tol, max_regions)]
 
 
-def linear_pieces(model: nn.Module, lo: float, hi: float, tol: float = 1e-12) -> list[Piece]:
+def linear_pieces(model: nn.Module, lo: float, hi: float, tol: float = 1e-12,
+                  max_regions: int = MAX_REGIONS) -> list[Piece]:
     """The maximal affine pieces of a scalar-input, scalar-output ReLU network on ``[lo, hi]``.
 
     Args:
@@ -101,12 +112,14 @@ def linear_pieces(model: nn.Module, lo: float, hi: float, tol: float = 1e-12) ->
             one input and one output.
         lo, hi: the interval, ``lo < hi``.
         tol: crossings closer than ``tol * (hi - lo)`` to each other or to an end are merged;
-            slopes that agree to ``1e-9`` (relative) are the same piece.
+            slopes that agree to ``1e-9`` (relative) are the same piece. ``0 <= tol <= 1/2``.
+        max_regions: the bound on the work: a ``ValueError`` as soon as a layer has more
+            activation regions than this (default ``2**17``; ``sawtooth(k)`` has ``2**k``).
 
     Returns:
         The pieces in increasing order of ``x``; they tile ``[lo, hi]``.
     """
-    parts = _regions(model, lo, hi, tol)
+    parts = _regions(model, lo, hi, tol, max_regions)
     return _merge([Piece(float(s), float(e), float(a[0]), float(c[0])) for s, e, a, c in parts])
 
 

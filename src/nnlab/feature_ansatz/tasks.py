@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..validation import check_choice, check_int
+from ..validation import check_choice, check_int, check_real
 
 __all__ = ["TARGETS", "low_dim_task"]
 
@@ -33,8 +33,7 @@ def low_dim_task(n: int, d: int, generator: torch.Generator, target: str = "x1*x
     check_choice("target", target, TARGETS)
     fn, relevant = TARGETS[target]
     d = check_int("d", d, minimum=relevant)
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise < 0:
-        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    noise = check_real("noise", noise, low=0.0)
     if not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator, got {generator!r}")
     X = torch.randn(n, d, generator=generator)

@@ -38,6 +38,7 @@ __all__ = [
 
 CONVENTIONS = ("goldt", "lufkin")
 MAX_XI_FRACTION = 0.15
+MIN_XI = 1e-3  # smallest correlation length: xi^2 must not underflow in exp(-d^2 / xi^2)
 """Largest allowed ``xi / D``: up to here the periodic Gaussian kernel plus the 1e-3 jitter is
 positive definite (its smallest eigenvalue is -0.005 at ``xi = 0.2 D`` and -1.9 at ``0.5 D``)."""
 
@@ -51,7 +52,7 @@ def _check_d(D: object) -> int:
 
 
 def _check_xi(xi: object, D: int) -> float:
-    xi = check_real("xi", xi, low=0.0, low_open=True)
+    xi = check_real("xi", xi, low=MIN_XI)
     if xi > MAX_XI_FRACTION * D:
         raise ValueError(
             f"xi must be at most {MAX_XI_FRACTION} * D = {MAX_XI_FRACTION * D:g} for D = {D} (beyond that "
@@ -87,7 +88,8 @@ def translation_invariant_cov(D: int, xi: float, jitter: float = JITTER) -> torc
 
     Args:
         D: number of sites (>= 2).
-        xi: correlation length in sites, ``0 < xi <= 0.15 D`` (:data:`MAX_XI_FRACTION`).
+        xi: correlation length in sites, ``1e-3 <= xi <= 0.15 D`` (:data:`MIN_XI`,
+            :data:`MAX_XI_FRACTION`); below ``0.16`` the matrix is the identity to double precision.
         jitter: added to the diagonal for numerical stability (Ingrosso & Goldt use 1e-3).
 
     Returns:
@@ -127,8 +129,10 @@ def nlgp_scale(gain: float, convention: str = "goldt", variance: float = 1.0) ->
     """
     a = erf_slope(gain, convention)
     variance = check_real("variance", variance, low=0.0, low_open=True)
+    if a < 1e-100:  # 2 a^2 v would underflow; asin(r) = r (1 + O(r^2)) with r = 2 a^2 v
+        return a * math.sqrt(4 * variance / math.pi)
     q = 2 * a * a * variance
-    return math.sqrt(2 / math.pi * math.asin(q / (1 + q)))
+    return 1.0 if math.isinf(q) else math.sqrt(2 / math.pi * math.asin(q / (1 + q)))
 
 
 def nlgp_transform(z: torch.Tensor, gain: float, convention: str = "goldt", variance: float = 1.0) -> torch.Tensor:

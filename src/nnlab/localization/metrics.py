@@ -31,11 +31,15 @@ def ipr(w: torch.Tensor) -> torch.Tensor:
     """Inverse participation ratio ``sum_i w_i^4 / (sum_i w_i^2)^2`` over the last dimension: ``[...]``.
 
     1 for a vector on a single site, ``1/D`` for a flat vector; a random Gaussian vector has
-    about ``3/D``. ``D * ipr`` counts how many times more localized than flat a field is.
+    about ``3/D``. ``D * ipr`` counts how many times more localized than flat a field is. An
+    all-zero field has no IPR: ``ValueError``.
     """
     w = _tensor("w", w)
     w2 = w.pow(2)
-    return w2.pow(2).sum(-1) / w2.sum(-1).pow(2)
+    norm = w2.sum(-1)
+    if bool((norm == 0).any()):
+        raise ValueError("w must not contain an all-zero field (its IPR 0/0 is undefined)")
+    return w2.pow(2).sum(-1) / norm.pow(2)
 
 
 def kurtosis(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
@@ -45,7 +49,10 @@ def kurtosis(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
     if x.shape[dim] < 2:
         raise ValueError(f"x needs at least 2 samples along dim {dim}, got shape {tuple(x.shape)}")
     c = x - x.mean(dim, keepdim=True)
-    return c.pow(4).mean(dim) / c.pow(2).mean(dim).pow(2)
+    var = c.pow(2).mean(dim)
+    if bool((var == 0).any()):
+        raise ValueError(f"x must not be constant along dim {dim} (its kurtosis 0/0 is undefined)")
+    return c.pow(4).mean(dim) / var.pow(2)
 
 
 def excess_kurtosis(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
