@@ -283,9 +283,10 @@ def test_side_by_side_wide_net_stays_close_to_its_linearization():
     xt = ntk.circle(torch.linspace(0, 2 * math.pi, 33, dtype=D))
     torch.testing.assert_close((x * x).sum(1) / 2, torch.ones(11, dtype=D))
     rows = ntk.lazy_sweep([16, 1024], x, y, xt, steps=60, lr=1.0, dtype=D)
-    two = ntk.lazy_sweep([16], x, y, xt, steps=60, lr=1.0, seeds=(0, 1), dtype=D)[0]
-    one = ntk.lazy_sweep([16], x, y, xt, steps=60, lr=1.0, seeds=(1,), dtype=D)[0]
-    assert two["per_seed"]["f_gap"] == [rows[0]["f_gap"], one["f_gap"]]  # seed s is generator(s), whatever else runs
+    two = ntk.lazy_sweep([16], x, y, xt, steps=60, lr=1.0, seeds=2, dtype=D)[0]
+    net1 = ntk.MLP(2, 16, 1, "ntk", generator=torch.Generator().manual_seed(1), dtype=D)
+    one = ntk.train_side_by_side(net1, x, y, xt, steps=60, lr=1.0)
+    assert two["per_seed"]["f_gap"] == [rows[0]["f_gap"], one.f_gap]  # seed s is generator(s), whatever else runs
     assert math.isclose(two["kernel_change"], sum(two["per_seed"]["kernel_change"]) / 2)
     assert rows[1]["f_gap"] < rows[0]["f_gap"] / 3
     assert rows[1]["kernel_change"] < rows[0]["kernel_change"] / 3

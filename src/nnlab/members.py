@@ -30,7 +30,21 @@ from torch import nn
 
 from .validation import check_int
 
-__all__ = ["Members", "SingleMember", "Grid", "member_input"]
+__all__ = ["Members", "SingleMember", "Grid", "member_input", "flat_name", "meta_skeleton"]
+
+
+def flat_name(name: str) -> str:
+    """A parameter name usable as a module attribute: ``"0.weight"`` -> ``"0__weight"``."""
+    return name.replace(".", "__")
+
+
+def meta_skeleton(module: nn.Module) -> list[nn.Module]:
+    """A weightless copy of ``module`` on the ``meta`` device for ``torch.func.functional_call``.
+
+    Returned in a one-element list, so that assigning it to an attribute does not register it
+    as a submodule (its parameters are supplied at call time).
+    """
+    return [copy.deepcopy(module).to("meta")]
 
 
 def member_input(name: str, x: torch.Tensor, members: int, single_ndim: int) -> torch.Tensor:

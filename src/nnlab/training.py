@@ -27,7 +27,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
-from .members import Members, member_input
+from .members import Members, flat_name, member_input, meta_skeleton
 from .validation import check_bool, check_choice, check_int, check_real, check_tensor
 
 __all__ = ["History", "Ensemble", "mse_per_member", "train", "progress_enabled"]
@@ -115,11 +115,11 @@ class Ensemble(Members):
         self._names = list(params)
         self._buffer_names = list(buffers)
         for name, value in params.items():
-            self.register_parameter(_flat(name), nn.Parameter(value.detach().clone()))
+            self.register_parameter(flat_name(name), nn.Parameter(value.detach().clone()))
         for name, value in buffers.items():
-            self.register_buffer(_flat(name), value.detach().clone())
-        self.member_tensors = tuple(_flat(n) for n in self._names + self._buffer_names)
-        self._skeleton = [copy.deepcopy(modules[0]).to("meta")]  # list: not a submodule
+            self.register_buffer(flat_name(name), value.detach().clone())
+        self.member_tensors = tuple(flat_name(n) for n in self._names + self._buffer_names)
+        self._skeleton = meta_skeleton(modules[0])
         self._mlp = _is_plain_mlp(modules[0])
 
     @classmethod
@@ -182,7 +182,7 @@ class Ensemble(Members):
             if biases is not None:
                 ens.register_parameter(f"{2 * i}__bias", nn.Parameter(biases[i].clone()))
                 ens._names.append(f"{2 * i}.bias")
-        ens.member_tensors = tuple(_flat(n) for n in ens._names)
+        ens.member_tensors = tuple(flat_name(n) for n in ens._names)
         ens._skeleton = [nn.Sequential(*layers[:-1])]
         ens._mlp = True
         return ens
@@ -199,8 +199,8 @@ class Ensemble(Members):
         return [weights[0].shape[2]] + [w.shape[1] for w in weights]
 
     def _stacked(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        params = {n: getattr(self, _flat(n)) for n in self._names}
-        buffers = {n: getattr(self, _flat(n)) for n in self._buffer_names}
+        params = {n: getattr(self, flat_name(n)) for n in self._names}
+        buffers = {n: getattr(self, flat_name(n)) for n in self._buffer_names}
         return params, buffers
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -295,10 +295,6 @@ def _is_plain_mlp(module: nn.Module) -> bool:
         and any(isinstance(m, nn.Linear) for m in module)
         and all(isinstance(m, (nn.Linear, *_ELEMENTWISE)) for m in module)
     )
-
-
-def _flat(name: str) -> str:
-    return name.replace(".", "__")
 
 
 def _as_sequence(name: str, values: object) -> list:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..validation import check_int, check_real
-from .agop import _check_matrix
+from .agop import _check_matrix, outer_mean
 
 __all__ = ["mahalanobis_distances", "laplace_kernel", "kernel_gradients", "r2_score", "RFM", "RFMStep"]
 
@@ -156,10 +156,7 @@ class RFM:
         self.centers = X
 
     def _agop(self, X: torch.Tensor) -> torch.Tensor:
-        J = kernel_gradients(X, X, self.alpha, self.M, self.bandwidth)
-        if self.centered:
-            J = J - J.mean(0, keepdim=True)
-        return torch.einsum("ncd,nce->de", J, J) / J.shape[0]
+        return outer_mean(kernel_gradients(X, X, self.alpha, self.M, self.bandwidth), self.centered)
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor | None = None,
             y_test: torch.Tensor | None = None) -> RFM:

@@ -102,7 +102,7 @@ def train_side_by_side(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 
 def lazy_sweep(widths: Sequence[int], x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor, *, steps: int,
-               lr: float, depth: int = 1, parameterization: str = "ntk", seeds: Sequence[int] = (0,),
+               lr: float, depth: int = 1, parameterization: str = "ntk", seeds: int = 1,
                dtype: torch.dtype = torch.float32) -> list[dict[str, float]]:
     """:func:`train_side_by_side` for each width and seed; the initial weights come from ``generator(seed)``.
 
@@ -110,7 +110,7 @@ def lazy_sweep(widths: Sequence[int], x: torch.Tensor, y: torch.Tensor, x_test: 
         widths: hidden widths (each >= 1).
         x, y, x_test, steps, lr: as in :func:`train_side_by_side` (on the device of ``x``).
         depth, parameterization: of :class:`MLP`.
-        seeds: initialization seeds; the rows average over them.
+        seeds: the number of initializations, seeds ``0 .. seeds-1``; the rows average over them.
         dtype: dtype of the networks.
 
     Returns:
@@ -119,9 +119,9 @@ def lazy_sweep(widths: Sequence[int], x: torch.Tensor, y: torch.Tensor, x_test: 
         of these keys the list of the values of the individual seeds (e.g. for the spread of a slope).
     """
     widths = [check_int("widths[i]", w, minimum=1) for w in widths]
-    seeds = [check_int("seeds[i]", s, minimum=0) for s in seeds]
-    if not widths or not seeds:
-        raise ValueError("widths and seeds must not be empty")
+    seeds = range(check_int("seeds", seeds, minimum=1))
+    if not widths:
+        raise ValueError("widths must not be empty")
     keys = ("f_gap", "f_move", "kernel_change", "weight_change", "net_loss", "lin_loss")
     rows = []
     for w in widths:

@@ -8,17 +8,13 @@ product ``torch.func.jvp`` (the Jacobian is never formed), so it trains with the
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
 from torch.func import functional_call, jvp
 
+from ..members import flat_name, meta_skeleton
+
 __all__ = ["Linearized", "linearize", "parameter_distance"]
-
-
-def _flat(name: str) -> str:
-    return name.replace(".", "__")
 
 
 class Linearized(nn.Module):
@@ -42,25 +38,25 @@ class Linearized(nn.Module):
             raise ValueError("model must have parameters to linearize around")
         self._names = list(named)
         for name, value in named.items():
-            self.register_buffer(_flat(name) + "__0", value.detach().clone())
-            self.register_parameter(_flat(name), nn.Parameter(value.detach().clone()))
+            self.register_buffer(flat_name(name) + "__0", value.detach().clone())
+            self.register_parameter(flat_name(name), nn.Parameter(value.detach().clone()))
         self._buffer_names = [n for n, _ in model.named_buffers()]
         for name, value in model.named_buffers():
-            self.register_buffer(_flat(name) + "__b", value.detach().clone())
-        self._skeleton = [copy.deepcopy(model).to("meta")]  # a list: not a submodule
+            self.register_buffer(flat_name(name) + "__b", value.detach().clone())
+        self._skeleton = meta_skeleton(model)
 
     def theta0(self) -> dict[str, torch.Tensor]:
         """The expansion point ``{name: tensor}``."""
-        return {n: getattr(self, _flat(n) + "__0") for n in self._names}
+        return {n: getattr(self, flat_name(n) + "__0") for n in self._names}
 
     def theta(self) -> dict[str, torch.Tensor]:
         """The current (trainable) parameters ``{name: tensor}``."""
-        return {n: getattr(self, _flat(n)) for n in self._names}
+        return {n: getattr(self, flat_name(n)) for n in self._names}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``f(x; theta0) + J(x) (theta - theta0)``, by one ``torch.func.jvp``."""
         skeleton = self._skeleton[0]
-        buffers = {n: getattr(self, _flat(n) + "__b") for n in self._buffer_names}
+        buffers = {n: getattr(self, flat_name(n) + "__b") for n in self._buffer_names}
         theta0, theta = self.theta0(), self.theta()
         tangent = {n: theta[n] - theta0[n] for n in self._names}
 
