@@ -1,16 +1,31 @@
-"""Printing results in chapters: aligned tables and ``glue`` for numbers quoted in the prose.
+"""Printing results in chapters: aligned tables, ``glue`` for numbers quoted in the prose, and
+``claim`` for the headline results that the book's reproduction ledger lists.
 
 Printed numbers are rounded to what is stable across runs (DESIGN §4); callers choose the
 format. ``glue`` stores a value for the ``{glue}`` role of myst-nb when it is installed (the
 book build) and does nothing elsewhere (Colab, a plain kernel).
+
+A claim is one headline result: the number the chapter computed, what it must satisfy for the
+chapter's sentence to hold (``expect``), the source's number when there is one, and whether the
+book reproduces it. :func:`claim` glues the value and records the claim as an output of its cell
+(MIME type :data:`CLAIM_MIME`); :func:`read_claims` reads them back from a stored notebook and
+:func:`check_claims` lists what is wrong with them (the ledger test and page use both).
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["table", "format_table", "glue"]
+__all__ = ["table", "format_table", "glue", "Expect", "between", "above", "below", "claim", "STATUSES",
+           "CLAIM_MIME", "read_claims", "check_claims"]
+
+CLAIM_MIME = "application/vnd.nnlab.claim+json"
+STATUSES = ("reproduced", "reproduced qualitatively", "differs", "open")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], formats: Sequence[str] | None = None) -> None:
@@ -71,3 +86,148 @@ def glue(name: str, value: Any, fmt: str | None = None) -> None:
 def _scalar(value: Any) -> Any:
     """Python scalars for 0-d tensors and arrays, so that format specs apply."""
     return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a claimed value must satisfy: ``lo <= value <= hi`` (either end may be open, ``None``).
+
+    ``text`` says it in words, e.g. ``"above the clone's IPR by 3 s.e."``.
+    """
+
+    lo: float | None
+    hi: float | None
+    text: str
+
+    def holds(self, value: float) -> bool:
+        """Whether ``value`` lies in ``[lo, hi]``."""
+        return (self.lo is None or value >= self.lo) and (self.hi is None or value <= self.hi)
+
+
+def _bound(name: str, value: Any) -> float:
+    value = float(_scalar(value))
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
+
+
+def between(lo: float, hi: float, text: str | None = None) -> Expect:
+    """``lo <= value <= hi``."""
+    lo, hi = _bound("lo", lo), _bound("hi", hi)
+    if lo > hi:
+        raise ValueError(f"lo must not exceed hi, got lo={lo}, hi={hi}")
+    return Expect(lo, hi, text or f"between {lo:g} and {hi:g}")
+
+
+def above(lo: float, text: str | None = None) -> Expect:
+    """``value >= lo``."""
+    lo = _bound("lo", lo)
+    return Expect(lo, None, text or f"at least {lo:g}")
+
+
+def below(hi: float, text: str | None = None) -> Expect:
+    """``value <= hi``."""
+    hi = _bound("hi", hi)
+    return Expect(None, hi, text or f"at most {hi:g}")
+
+
+def claim(key: str, value: Any, *, source: str, statement: str, expect: Expect, status: str,
+          fmt: str = ".2f", paper: tuple[Any, str] | None = None, reason: str | None = None,
+          figure: str | None = None) -> dict[str, Any]:
+    """Register one headline result of a chapter: glue it and record it for the reproduction ledger.
+
+    Args:
+        key: a name unique in the chapter; also the ``{glue}`` key of the value.
+        value: the number the chapter computed (never typed in).
+        source: the bibliography key of the paper (or ``"book"`` for the book's own result).
+        statement: the claim in one sentence, as the prose states it.
+        expect: what ``value`` must satisfy for the statement to hold (:func:`between`,
+            :func:`above`, :func:`below`); the value and the bounds are compared as printed
+            (rounded with ``fmt``), so the verdict is as stable as the printed number.
+        status: one of :data:`STATUSES`.
+        fmt: format of the value in the prose and the ledger.
+        paper: the source's number and where it is stated, e.g. ``(0.56, "Fig. 2")``.
+        reason: why it differs, or what was tried (required for ``"differs"`` and ``"open"``).
+        figure: the label of the figure that shows it (a link on the ledger page).
+
+    Returns:
+        The record (also shown as the cell's output and stored in the notebook).
+    """
+    if not isinstance(key, str) or not key.isidentifier():
+        raise ValueError(f"key must be an identifier-like string, got {key!r}")
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+    if status in ("differs", "open") and not (isinstance(reason, str) and reason.strip()):
+        raise ValueError(f"reason must say why (status {status!r} needs one), got {reason!r}")
+    if not isinstance(expect, Expect):
+        raise ValueError(f"expect must be an Expect (between, above or below), got {expect!r}")
+    for name, text in (("source", source), ("statement", statement)):
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{name} must be a non-empty string, got {text!r}")
+    text = format(_scalar(value), fmt)
+    try:
+        shown = float(text)
+    except ValueError:
+        raise ValueError(f"fmt must format the value as a plain number, got {text!r} from fmt={fmt!r}") from None
+    as_shown = (lambda b: float(b)) if fmt.endswith("d") else (lambda b: float(format(b, fmt)))
+    rounded = Expect(*(None if b is None else as_shown(b) for b in (expect.lo, expect.hi)), expect.text)
+    record = {"key": key, "value": shown, "text": text, "source": source, "statement": statement,
+              "expect": asdict(rounded), "holds": rounded.holds(shown), "status": status, "reason": reason,
+              "figure": figure,
+              "paper": None if paper is None else {"value": format(_scalar(paper[0]), ""), "where": str(paper[1])}}
+    glue(key, value, fmt)
+    _display_claim(record)
+    return record
+
+
+def _display_claim(record: dict[str, Any]) -> None:
+    line = (f"claim {record['key']}: {record['text']} ({record['status']}); expected {record['expect']['text']}: "
+            f"{'holds' if record['holds'] else 'DOES NOT HOLD'}")
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        print(line)
+        return
+    if get_ipython() is None:
+        print(line)
+        return
+    display({"text/plain": line, CLAIM_MIME: record}, raw=True)
+
+
+def read_claims(notebook: str | Path) -> list[dict[str, Any]]:
+    """The claims stored in the outputs of a notebook file, in cell order."""
+    data = json.loads(Path(notebook).read_text())
+    claims = []
+    for cell in data.get("cells", []):
+        for out in cell.get("outputs", []):
+            record = out.get("data", {}).get(CLAIM_MIME)
+            if record is not None:
+                claims.append(json.loads(record) if isinstance(record, str) else record)
+    return claims
+
+
+def check_claims(chapter: str, claims: Sequence[dict[str, Any]]) -> list[str]:
+    """What is wrong with a chapter's claims: one message per problem (empty when all hold).
+
+    Checks that the chapter registers at least one claim, that every value satisfies its
+    ``expect`` (recomputed here from the stored numbers, not read from the stored verdict), that
+    keys are unique and that every ``differs``/``open`` claim says why.
+    """
+    if not claims:
+        return [f"{chapter}: registers no claims (nnlab.report.claim)"]
+    problems, seen = [], set()
+    for c in claims:
+        key = c.get("key")
+        if key in seen:
+            problems.append(f"{chapter}: claim {key!r} is registered twice")
+        seen.add(key)
+        e = c.get("expect", {})
+        if not Expect(e.get("lo"), e.get("hi"), e.get("text", "")).holds(float(c["value"])):
+            problems.append(f"{chapter}: claim {key!r} = {c['value']:g} does not satisfy its expectation "
+                            f"{e.get('text')!r} (lo={e.get('lo')}, hi={e.get('hi')})")
+        if c.get("status") not in STATUSES:
+            problems.append(f"{chapter}: claim {key!r} has status {c.get('status')!r}, not one of {STATUSES}")
+        if c.get("status") in ("differs", "open") and not (c.get("reason") or "").strip():
+            problems.append(f"{chapter}: claim {key!r} is {c['status']!r} without a reason")
+    return problems

@@ -1,0 +1,113 @@
+"""The reproduction ledger: a directive that builds one table per chapter from the stored claims.
+
+``{reproduction-ledger}`` reads the outputs stored in every chapter notebook of the table of
+contents (the claims that ``nnlab.report.claim`` recorded), and renders, per chapter: the
+claim, its source, the paper's value, ours, the status (with the reason where it differs or is
+open) and a link to the figure or chapter that shows it. Nothing in the tables is typed by hand:
+re-running a chapter with another seed changes the page. The page is rebuilt whenever a
+notebook changes (each notebook is a dependency of the page).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from nnlab.report import check_claims, read_claims
+
+COLUMNS = [("claim", 34), ("source", 10), ("paper", 10), ("ours (quick)", 9), ("status", 27), ("shown in", 10)]
+
+
+def _text(value: str) -> nodes.paragraph:
+    return nodes.paragraph(text=value)
+
+
+def _row(cells: list[nodes.Node], header: bool = False) -> nodes.row:
+    row = nodes.row()
+    for cell in cells:
+        entry = nodes.entry()
+        entry += cell if isinstance(cell, nodes.Element) and not isinstance(cell, nodes.Text) else _text(str(cell))
+        row += entry
+    return row
+
+
+class LedgerDirective(SphinxDirective):
+    """Render the ledger of every chapter notebook listed in the table of contents."""
+
+    has_content = False
+
+    def _chapters(self) -> list[str]:
+        env = self.env
+        docs = sorted(d for d in env.found_docs if Path(env.doc2path(d)).suffix == ".ipynb")
+        order = getattr(env, "nnlab_toc_order", None) or docs
+        return [d for d in order if d in docs]
+
+    def run(self) -> list[nodes.Node]:
+        out: list[nodes.Node] = []
+        totals: dict[str, int] = {}
+        for doc in self._chapters():
+            path = Path(self.env.doc2path(doc))
+            self.env.note_dependency(str(path))
+            claims = read_claims(path)
+            problems = check_claims(doc.split("/")[-1], claims)
+            title = _title(path)
+            section = nodes.section(ids=[nodes.make_id(f"ledger-{doc}")])
+            section += nodes.title(text=title)
+            section += self._table(doc, claims)
+            if problems:
+                section += nodes.warning("", *[_text(p) for p in problems])
+            out.append(section)
+            for c in claims:
+                totals[c["status"]] = totals.get(c["status"], 0) + 1
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(totals.items()))
+        return [_text(f"{sum(totals.values())} claims in {len(out)} chapters: {summary}."), *out]
+
+    def _table(self, doc: str, claims: list[dict[str, Any]]) -> nodes.table:
+        table = nodes.table(classes=["ledger"])
+        group = nodes.tgroup(cols=len(COLUMNS))
+        table += group
+        for _, width in COLUMNS:
+            group += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        head += _row([name for name, _ in COLUMNS])
+        group += head
+        body = nodes.tbody()
+        page = doc.split("/")[-1]
+        for c in claims:
+            paper = "–" if not c.get("paper") else f"{c['paper']['value']} ({c['paper']['where']})"
+            status = c["status"] + (f": {c['reason']}" if c.get("reason") else "")
+            verdict = "" if c.get("holds", True) else " (does not hold)"
+            link = nodes.paragraph()
+            anchor = f"#{c['figure']}" if c.get("figure") else ""
+            link += nodes.reference("", c.get("figure") or "chapter", refuri=f"{page}.html{anchor}")
+            body += _row([c["statement"], c["source"], paper, f"{c['text']}{verdict}", status, link])
+        group += body
+        return table
+
+
+def _title(path: Path) -> str:
+    import json
+
+    cells = json.loads(path.read_text()).get("cells", [])
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", [])).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def _toc_order(app: Any, env: Any, docnames: list[str]) -> None:
+    """Remember the chapters' order from _toc.yml (the table of contents of the book)."""
+    toc = Path(app.confdir) / "_toc.yml"
+    order = [line.split("file:")[1].strip() for line in toc.read_text().splitlines() if "file:" in line]
+    env.nnlab_toc_order = order
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.add_directive("reproduction-ledger", LedgerDirective)
+    app.connect("env-before-read-docs", _toc_order)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
