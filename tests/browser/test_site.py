@@ -114,3 +114,27 @@ def test_breaking_a_real_page_on_purpose_fails(browser, tmp_path):
     for reason in ("blocked non-local request: https://cdn.jsdelivr.net/npm/mathjax", "not typeset by MathJax",
                    "blank widget area", "broken image", "HTTP 404"):
         assert reason in found, f"{reason!r} not reported for {page}:\n{found}"
+
+
+def test_the_reproduction_ledger_lists_every_chapter_with_its_claims(browser, base):
+    """The ledger page, as Chromium renders it: one table per chapter, every row with our value."""
+    import json
+
+    from nnlab.report import read_claims
+
+    page = browser.new_page()
+    try:
+        page.goto(f"{base}/book/reproductions.html")
+        tables = page.locator("table.ledger")
+        chapters = [line.split("file:")[1].strip() for line in (ROOT / "_toc.yml").read_text().splitlines()
+                    if "file:" in line and (ROOT / (line.split("file:")[1].strip() + ".ipynb")).exists()]
+        assert tables.count() == len(chapters) == 7
+        for i, chapter in enumerate(chapters):
+            claims = read_claims(ROOT / f"{chapter}.ipynb")
+            rows = tables.nth(i).locator("tbody tr")
+            assert rows.count() == len(claims) >= 1, chapter
+            for j, c in enumerate(claims):  # the value shown is the stored one, not typed into the page
+                assert c["text"] in rows.nth(j).locator("td").nth(3).inner_text(), (chapter, json.dumps(c))
+        assert "does not hold" not in page.inner_text("main")
+    finally:
+        page.close()
