@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nnlab.report import CLAIM_MIME, STATUSES, above, below, between, check_claims, claim, read_claims
+from nnlab.report import CLAIM_MIME, STATUSES, above, below, between, check_claims, claim_record, read_claims
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = [line.split("file:")[1].strip() for line in (ROOT / "_toc.yml").read_text().splitlines()
@@ -65,19 +65,20 @@ def test_check_claims_reports_missing_reasons_unknown_statuses_and_empty_chapter
     assert "twice" in check_claims("ch", [good, good])[0]
 
 
-def test_claim_rounds_as_printed_and_validates(capsys):
-    rec = claim("x_key", 0.2449, source="book", statement="s", expect=between(0.245, 1.0), status="reproduced",
+def test_claim_rounds_as_printed_and_validates():
+    rec = claim_record("x_key", 0.2449, source="book", statement="s", expect=between(0.245, 1.0), status="reproduced",
                 fmt=".2f")
     # printed 0.24, and the bound 0.245 (stored as 0.24499...) prints 0.24: the verdict follows the printed numbers
     assert rec["text"] == "0.24" and rec["holds"] is True
-    assert claim("y_key", 3, source="book", statement="s", expect=above(2), status="reproduced", fmt="d")["holds"]
-    assert not claim("z_key", 0.9, source="book", statement="s", expect=below(0.5), status="reproduced")["holds"]
+    assert claim_record("y_key", 3, source="book", statement="s", expect=above(2), status="reproduced",
+                        fmt="d")["holds"]
+    assert not claim_record("z_key", 0.9, source="book", statement="s", expect=below(0.5), status="reproduced")["holds"]
     with pytest.raises(ValueError, match="reason"):
-        claim("k", 1.0, source="book", statement="s", expect=above(0), status="differs")
+        claim_record("k", 1.0, source="book", statement="s", expect=above(0), status="differs")
     with pytest.raises(ValueError, match="status"):
-        claim("k", 1.0, source="book", statement="s", expect=above(0), status="done")
+        claim_record("k", 1.0, source="book", statement="s", expect=above(0), status="done")
     with pytest.raises(ValueError, match="expect"):
-        claim("k", 1.0, source="book", statement="s", expect=(0, 1), status="reproduced")
+        claim_record("k", 1.0, source="book", statement="s", expect=(0, 1), status="reproduced")
     with pytest.raises(ValueError, match="lo must not exceed"):
         between(2, 1)
     assert set(STATUSES) == {"reproduced", "reproduced qualitatively", "differs", "open"}

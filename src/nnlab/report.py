@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["table", "format_table", "glue", "Expect", "between", "above", "below", "claim", "STATUSES",
+__all__ = ["table", "format_table", "glue", "Expect", "between", "above", "below", "claim", "claim_record", "STATUSES",
            "CLAIM_MIME", "read_claims", "check_claims"]
 
 CLAIM_MIME = "application/vnd.nnlab.claim+json"
@@ -133,8 +133,24 @@ def below(hi: float, text: str | None = None) -> Expect:
 
 def claim(key: str, value: Any, *, source: str, statement: str, expect: Expect, status: str,
           fmt: str = ".2f", paper: tuple[Any, str] | None = None, reason: str | None = None,
-          figure: str | None = None) -> dict[str, Any]:
+          figure: str | None = None) -> None:
     """Register one headline result of a chapter: glue it and record it for the reproduction ledger.
+
+    The record (see :func:`claim_record`, which takes the same arguments) is shown as the cell's
+    output, one line of text with the verdict plus the record itself under :data:`CLAIM_MIME`,
+    and ``value`` is glued under ``key``. Returns nothing, so a cell of claims shows only those
+    lines.
+    """
+    record = claim_record(key, value, source=source, statement=statement, expect=expect, status=status, fmt=fmt,
+                          paper=paper, reason=reason, figure=figure)
+    glue(key, value, fmt)
+    _display_claim(record)
+
+
+def claim_record(key: str, value: Any, *, source: str, statement: str, expect: Expect, status: str,
+                 fmt: str = ".2f", paper: tuple[Any, str] | None = None, reason: str | None = None,
+                 figure: str | None = None) -> dict[str, Any]:
+    """The ledger record of one claim, checked; :func:`claim` registers it.
 
     Args:
         key: a name unique in the chapter; also the ``{glue}`` key of the value.
@@ -151,7 +167,8 @@ def claim(key: str, value: Any, *, source: str, statement: str, expect: Expect, 
         figure: the label of the figure that shows it (a link on the ledger page).
 
     Returns:
-        The record (also shown as the cell's output and stored in the notebook).
+        ``{key, value, text, source, statement, expect, holds, status, reason, figure, paper}``
+        with ``value`` and the bounds as printed (rounded with ``fmt``).
     """
     if not isinstance(key, str) or not key.isidentifier():
         raise ValueError(f"key must be an identifier-like string, got {key!r}")
@@ -175,8 +192,6 @@ def claim(key: str, value: Any, *, source: str, statement: str, expect: Expect, 
               "expect": asdict(rounded), "holds": rounded.holds(shown), "status": status, "reason": reason,
               "figure": figure,
               "paper": None if paper is None else {"value": format(_scalar(paper[0]), ""), "where": str(paper[1])}}
-    glue(key, value, fmt)
-    _display_claim(record)
     return record
 
 
