@@ -2,13 +2,13 @@
 
 The two-parameter model ``y = x w1 w2 + eps`` (``eps ~ N(0, 1)``, prior ``w ~ N(0, I)``) is the
 smallest singular model: its true parameter set ``w1 w2 = 0`` is a cross, not a point. Its
-posterior has a closed form up to normalization,
+posterior has a closed form up to normalization::
 
-    -log p(w | data) = (w1 w2)^2 sxx / 2 - w1 w2 sxy + |w|^2 / 2 + const,
+    -log p(w | data) = (w1 w2)^2 sxx / 2 - w1 w2 sxy + (w1^2 + w2^2) / 2 + const,
     sxx = sum x_i^2,  sxy = sum x_i y_i,
 
 so it can be evaluated exactly on a grid and compared with the Gaussian that the Laplace
-approximation puts at its maximum (MAP), with the Hessian of the negative log posterior there,
+approximation puts at its maximum (MAP), with the Hessian of the negative log posterior there::
 
     H = [[w2^2 sxx + 1, 2 w1 w2 sxx - sxy], [2 w1 w2 sxx - sxy, w1^2 sxx + 1]].
 """
