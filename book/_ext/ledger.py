@@ -1,9 +1,9 @@
 """The reproduction ledger: a directive that builds one table per chapter from the stored claims.
 
 ``{reproduction-ledger}`` reads the outputs stored in every chapter notebook of the table of
-contents (the claims that ``nnlab.report.claim`` recorded), and renders, per chapter: the
-claim, its source, the paper's value, ours, the status (with the reason where it differs or is
-open) and a link to the figure or chapter that shows it. Nothing in the tables is typed by hand:
+contents (the claims that ``nnlab.report.claim`` recorded), and renders, per chapter, a table of
+the claim with its source, the paper's value, ours, the status and a link to the figure or
+chapter that shows it, followed by the reasons of the claims that differ or are open. Nothing in the tables is typed by hand:
 re-running a chapter with another seed changes the page. The page is rebuilt whenever a
 notebook changes (each notebook is a dependency of the page).
 """
@@ -18,7 +18,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from nnlab.report import check_claims, read_claims
 
-COLUMNS = [("claim", 34), ("source", 10), ("paper", 10), ("ours (quick)", 9), ("status", 27), ("shown in", 10)]
+COLUMNS = [("claim (source)", 50), ("paper", 18), ("ours (quick)", 10), ("status", 14), ("shown in", 8)]
 
 
 def _text(value: str) -> nodes.paragraph:
@@ -57,6 +57,17 @@ class LedgerDirective(SphinxDirective):
             section = nodes.section(ids=[nodes.make_id(f"ledger-{doc}")])
             section += nodes.title(text=title)
             section += self._table(doc, claims)
+            reasons = [c for c in claims if c.get("reason")]
+            if reasons:
+                notes = nodes.bullet_list()
+                for c in reasons:
+                    item = nodes.list_item()
+                    para = nodes.paragraph()
+                    para += nodes.strong(text=f"{c['status'].capitalize()}: ")
+                    para += nodes.Text(f"{c['statement'].rstrip('.')}: {c['reason'].rstrip('.')}.")
+                    item += para
+                    notes += item
+                section += notes
             if problems:
                 section += nodes.warning("", *[_text(p) for p in problems])
             out.append(section)
@@ -78,12 +89,12 @@ class LedgerDirective(SphinxDirective):
         page = doc.split("/")[-1]
         for c in claims:
             paper = "–" if not c.get("paper") else f"{c['paper']['value']} ({c['paper']['where']})"
-            status = c["status"] + (f": {c['reason']}" if c.get("reason") else "")
+            status = c["status"] + (" (see below)" if c.get("reason") else "")
             verdict = "" if c.get("holds", True) else " (does not hold)"
             link = nodes.paragraph()
             anchor = f"#{c['figure']}" if c.get("figure") else ""
-            link += nodes.reference("", c.get("figure") or "chapter", refuri=f"{page}.html{anchor}")
-            body += _row([c["statement"], c["source"], paper, f"{c['text']}{verdict}", status, link])
+            link += nodes.reference("", "figure" if c.get("figure") else "chapter", refuri=f"{page}.html{anchor}")
+            body += _row([f"{c['statement']} ({c['source']})", paper, f"{c['text']}{verdict}", status, link])
         group += body
         return table
 

@@ -134,7 +134,7 @@ def test_the_reproduction_ledger_lists_every_chapter_with_its_claims(browser, ba
             rows = tables.nth(i).locator("tbody tr")
             assert rows.count() == len(claims) >= 1, chapter
             for j, c in enumerate(claims):  # the value shown is the stored one, not typed into the page
-                assert c["text"] in rows.nth(j).locator("td").nth(3).inner_text(), (chapter, json.dumps(c))
+                assert c["text"] in rows.nth(j).locator("td").nth(2).inner_text(), (chapter, json.dumps(c))
         assert "does not hold" not in page.inner_text("main")
     finally:
         page.close()
