@@ -3,8 +3,8 @@
 ``{reproduction-ledger}`` reads the outputs stored in every chapter notebook of the table of
 contents (the claims that ``nnlab.report.claim`` recorded), and renders, per chapter, a table of
 the claim with its source, the paper's value, ours, the status and a link to the figure or
-chapter that shows it, followed by the reasons of the claims that differ or are open. Nothing in the tables is typed by hand:
-re-running a chapter with another seed changes the page. The page is rebuilt whenever a
+chapter that shows it, followed by the reasons of the claims that differ or are open. Nothing
+in the tables is typed by hand: re-running a chapter with another seed changes the page. The page is rebuilt whenever a
 notebook changes (each notebook is a dependency of the page).
 """
 
