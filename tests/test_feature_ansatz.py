@@ -197,7 +197,7 @@ def test_low_dim_task_targets():
     (lambda: fa.preactivation_isotropy(fa.make_mlp(3, 4, 1, gen()), torch.ones(5, 3), 2), "layer"),
     (lambda: fa.isotropy(torch.eye(3), torch.ones(2, 2)), "W must have 3 rows"),
     (lambda: fa.linear_layers(torch.nn.ReLU()), "nn.Sequential"),
-    (lambda: fa.low_dim_task(5, 1, gen(), "x1*x2"), "d must be"),
+    (lambda: fa.low_dim_task(5, 1, gen(), "x1*x2"), "d_in must be"),
 ])
 def test_value_errors_networks(call, match):
     with pytest.raises(ValueError, match=match):

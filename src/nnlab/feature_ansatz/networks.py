@@ -32,9 +32,9 @@ __all__ = ["make_mlp", "linear_layers", "layer_gradients", "layer_agops", "preac
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
 
-def make_mlp(d: int, width: int, depth: int, generator: torch.Generator, activation: str = "relu",
+def make_mlp(d_in: int, width: int, depth: int, generator: torch.Generator, activation: str = "relu",
              outputs: int = 1, init: str = "torch") -> nn.Sequential:
-    """A bias-free MLP ``d -> width -> ... -> width -> outputs`` with ``depth`` hidden layers.
+    """A bias-free MLP ``d_in -> width -> ... -> width -> outputs`` with ``depth`` hidden layers.
 
     Weights are drawn on the CPU from ``generator``. ``init="torch"`` is PyTorch's default for
     ``nn.Linear``, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (variance ``1 / (3 fan_in)``) in every
@@ -43,7 +43,7 @@ def make_mlp(d: int, width: int, depth: int, generator: torch.Generator, activat
     in the readout (6 times the variance of ``"torch"`` for ReLU).
 
     Args:
-        d: input dimension. width: hidden units per layer. depth: number of hidden layers (>= 1).
+        d_in: input dimension. width: hidden units per layer. depth: number of hidden layers (>= 1).
         generator: CPU generator for the initial weights.
         activation: ``"relu"``, ``"tanh"`` or ``"gelu"``.
         outputs: output dimension.
@@ -53,7 +53,7 @@ def make_mlp(d: int, width: int, depth: int, generator: torch.Generator, activat
         ``nn.Sequential`` of ``nn.Linear(bias=False)`` and activations (the fast path of
         :class:`nnlab.training.Ensemble` applies).
     """
-    d = check_int("d", d, minimum=1)
+    d_in = check_int("d_in", d_in, minimum=1)
     width = check_int("width", width, minimum=1)
     depth = check_int("depth", depth, minimum=1)
     outputs = check_int("outputs", outputs, minimum=1)
@@ -63,7 +63,7 @@ def make_mlp(d: int, width: int, depth: int, generator: torch.Generator, activat
         raise ValueError(f"generator must be a torch.Generator, got {generator!r}")
     gain = 2.0 if activation == "relu" else 1.0
     layers: list[nn.Module] = []
-    sizes = [d] + [width] * depth
+    sizes = [d_in] + [width] * depth
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         layers += [_linear(fan_in, fan_out, gain, init, generator), ACTIVATIONS[activation]()]
     layers.append(_linear(sizes[-1], outputs, 1.0, init, generator))

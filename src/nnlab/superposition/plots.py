@@ -24,7 +24,7 @@ def plot_features(ax: Axes, W: torch.Tensor, title: str | None = None) -> None:
     """
     if not isinstance(W, torch.Tensor) or W.ndim != 2 or W.shape[0] != 2:
         raise ValueError(f"W must be a tensor [2, n] (one instance, m = 2), got {getattr(W, 'shape', type(W))}")
-    n = check_int("n_features", W.shape[1], minimum=1)
+    n = check_int("d_in", W.shape[1], minimum=1)
     W = W.detach().cpu()
     colors = plt.cm.viridis(torch.linspace(0, 0.9, n).numpy())
     circle = torch.linspace(0, 2 * torch.pi, 200)
