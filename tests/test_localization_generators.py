@@ -56,12 +56,12 @@ def test_kur_transform_is_monotone_odd_and_finite_in_the_far_tails():
 # ------------------------------------------------------------------------------------ Ising
 
 def test_ising_correlations_match_the_exact_periodic_chain():
-    D, J = 40, 0.8
-    s = loc.ising(6000, D, J, generator=gen(2))
+    d_in, J = 40, 0.8
+    s = loc.ising(6000, d_in, J, generator=gen(2))
     assert set(s.unique().tolist()) == {-1.0, 1.0}
     t = math.tanh(J)
     for r in (1, 2, 4):
-        exact = (t**r + t ** (D - r)) / (1 + t**D)
+        exact = (t**r + t ** (d_in - r)) / (1 + t**d_in)
         assert corr(s, r) == pytest.approx(exact, abs=0.015)
 
 
@@ -79,7 +79,7 @@ def test_ising_magnetization_is_symmetric_under_a_global_flip():
 def test_ising_odd_chain_and_zero_coupling_give_independent_fair_spins():
     s = loc.ising(8000, 7, 0.0, generator=gen(4), sweeps=3)
     assert abs(corr(s, 1)) < 0.03 and float(s.mean()) == pytest.approx(0, abs=0.02)
-    s = loc.ising(4000, 7, 1.0, generator=gen(5))   # odd D: the third colour keeps it exact
+    s = loc.ising(4000, 7, 1.0, generator=gen(5))   # odd d_in: the third colour keeps it exact
     t = math.tanh(1.0)
     assert corr(s, 1) == pytest.approx((t + t**6) / (1 + t**7), abs=0.02)
 
@@ -87,14 +87,14 @@ def test_ising_odd_chain_and_zero_coupling_give_independent_fair_spins():
 # ------------------------------------------------------------------------------ single pulse
 
 def test_single_pulse_has_two_edges_the_right_lengths_and_symmetric_marginals():
-    D = 30
-    x = loc.single_pulse(5000, D, (3, 7), generator=gen(6))
+    d_in = 30
+    x = loc.single_pulse(5000, d_in, (3, 7), generator=gen(6))
     assert set(x.unique().tolist()) == {-1.0, 1.0}
     edges = (x != torch.roll(x, 1, 1)).sum(1)
     assert (edges == 2).all()
     # the pulse is the minority run: its length is the count of the sign opposite to site "outside"
     plus = (x > 0).sum(1)
-    length = torch.where(plus <= D // 2, plus, D - plus)
+    length = torch.where(plus <= d_in // 2, plus, d_in - plus)
     assert int(length.min()) == 3 and int(length.max()) == 7
     assert float(x.mean()) == pytest.approx(0, abs=0.03)
     assert float(loc.kurtosis(x.flatten().double())) == pytest.approx(1.0, abs=0.01)
@@ -104,11 +104,11 @@ def test_single_pulse_has_two_edges_the_right_lengths_and_symmetric_marginals():
 
 @pytest.mark.parametrize("radius", ["atanh", "constant", "chi"])
 def test_elliptical_has_unit_variance_the_ring_covariance_and_the_exact_kurtosis(radius):
-    D, xi = 20, 2.0
-    x = loc.elliptical(40_000, D, xi, generator=gen(7), radius=radius).double()
-    C = loc.translation_invariant_cov(D, xi) / (1 + 1e-3)
+    d_in, xi = 20, 2.0
+    x = loc.elliptical(40_000, d_in, xi, generator=gen(7), radius=radius).double()
+    C = loc.translation_invariant_cov(d_in, xi) / (1 + 1e-3)
     torch.testing.assert_close(x.T @ x / x.shape[0], C, atol=0.03, rtol=0)
-    assert float(loc.kurtosis(x.flatten())) == pytest.approx(ld.elliptical_kurtosis(D, radius), abs=0.06)
+    assert float(loc.kurtosis(x.flatten())) == pytest.approx(ld.elliptical_kurtosis(d_in, radius), abs=0.06)
 
 
 def test_elliptical_kurtosis_limits():
@@ -145,14 +145,14 @@ def test_two_class_samples_draw_class_1_first_with_its_own_parameters(kind, clas
     (lambda: ld.kur_moment(3.0, 4), "k must exceed"),
     (lambda: ld.kur_moment(9.0, 3), "m must be even"),
     (lambda: loc.ising(0, 10, 1.0), "n must"),
-    (lambda: loc.ising(10, 2, 1.0), "D must"),
+    (lambda: loc.ising(10, 2, 1.0), "d_in must"),
     (lambda: loc.ising(10, 10, float("nan")), "J must"),
     (lambda: loc.ising(10, 10, 1.0, sweeps=0), "sweeps must"),
     (lambda: loc.single_pulse(10, 10, (0, 3)), "length must"),
     (lambda: loc.single_pulse(10, 10, (5, 3)), "lo <= hi"),
     (lambda: loc.single_pulse(10, 10, (1, 2, 3)), "pair"),
     (lambda: loc.elliptical(10, 10, 1.0, radius="gamma"), "radius must"),
-    (lambda: ld.elliptical_kurtosis(1), "D must"),
+    (lambda: ld.elliptical_kurtosis(1), "d_in must"),
     (lambda: loc.two_class_samples("gp", 10, 10, (1.0, 1.2)), "kind must"),
     (lambda: loc.two_class_samples("nlgp", 10, 10, (1.0, 1.2)), "gain"),
     (lambda: loc.two_class_samples("kur", 10, 10, (1.0,), k=6.0), "classes must"),

@@ -15,8 +15,8 @@ def gen(seed=0):
     return torch.Generator().manual_seed(seed)
 
 
-def ring_covs(D=12):
-    return loc.translation_invariant_cov(D, 1.0), loc.translation_invariant_cov(D, 1.7)
+def ring_covs(d_in=12):
+    return loc.translation_invariant_cov(d_in, 1.0), loc.translation_invariant_cov(d_in, 1.7)
 
 
 def test_amplifier_of_gaussian_marginals_is_linear():
@@ -48,12 +48,12 @@ def test_phi_table_interpolates_the_amplifier_per_member():
 
 def test_flow_equals_the_monte_carlo_gradient_on_gaussian_data():
     # for Gaussian inputs the conditional-Gaussian step of the derivation is exact
-    D, n = 12, 400_000
-    C0, C1 = ring_covs(D)
+    d_in, n = 12, 400_000
+    C0, C1 = ring_covs(d_in)
     x0 = loc.sample_gaussian(n, loc.gaussian_factor(C0), gen(2), torch.float64)
     x1 = loc.sample_gaussian(n, loc.gaussian_factor(C1), gen(3), torch.float64)
-    w = torch.randn(D, generator=gen(4), dtype=torch.float64)
-    model = loc.ReluTwoLayer(1, D, 1, dtype=torch.float64)
+    w = torch.randn(d_in, generator=gen(4), dtype=torch.float64)
+    model = loc.ReluTwoLayer(1, d_in, 1, dtype=torch.float64)
     with torch.no_grad():
         model.W.copy_(w[None, None])
     x = torch.cat([x1, x0])[None]
@@ -65,10 +65,10 @@ def test_flow_equals_the_monte_carlo_gradient_on_gaussian_data():
 
 
 def test_gaussian_flow_is_linear_and_keeps_a_fourier_mode_with_the_exact_amplitude():
-    D, tau, p = 16, 0.05, 0.3
-    C0, C1 = ring_covs(D)
+    d_in, tau, p = 16, 0.05, 0.3
+    C0, C1 = ring_covs(d_in)
     k = 2
-    mode = torch.cos(2 * math.pi * k * torch.arange(D, dtype=torch.float64) / D)
+    mode = torch.cos(2 * math.pi * k * torch.arange(d_in, dtype=torch.float64) / d_in)
     lam0 = float(mode @ C0 @ mode / (mode @ mode))
     lam1 = float(mode @ C1 @ mode / (mode @ mode))
     t, W = th.integrate(0.01 * mode, C0, C1, th.phi_gaussian, tau=tau, steps=400, p=p)
@@ -81,25 +81,25 @@ def test_gaussian_flow_is_linear_and_keeps_a_fourier_mode_with_the_exact_amplitu
 
 
 def test_gaussian_flow_does_not_localize_and_a_sign_marginal_does():
-    D = 40
-    C0 = loc.translation_invariant_cov(D, 1.0)
-    C1 = loc.translation_invariant_cov(D, 3.0)
-    w0 = 0.01 * torch.randn(D, generator=gen(5), dtype=torch.float64)
+    d_in = 40
+    C0 = loc.translation_invariant_cov(d_in, 1.0)
+    C1 = loc.translation_invariant_cov(d_in, 3.0)
+    w0 = 0.01 * torch.randn(d_in, generator=gen(5), dtype=torch.float64)
     _, Wg = th.integrate(w0, C0, C1, th.phi_gaussian, tau=0.05, steps=1500, record_every=1500)
     sign = th.PhiTable(torch.tensor([-1.0, 1.0], dtype=torch.float64))
     cov = lambda C: loc.nlgp_cov(C, 100.0, "lufkin")  # noqa: E731
     _, Ws = th.integrate(w0, cov(C0), cov(C1), sign, tau=0.05, steps=1500, record_every=1500)
-    assert float(loc.ipr(Wg[-1])) < 2 / D
-    assert float(loc.ipr(Ws[-1])) > 5 / D
+    assert float(loc.ipr(Wg[-1])) < 2 / d_in
+    assert float(loc.ipr(Ws[-1])) > 5 / d_in
 
 
 def test_fit_data_gradient_matches_autograd_and_euler_matches_the_flow():
-    D, n, K = 12, 5000, 3
-    C0, C1 = ring_covs(D)
+    d_in, n, K = 12, 5000, 3
+    C0, C1 = ring_covs(d_in)
     x = torch.cat([loc.sample_gaussian(n, loc.gaussian_factor(C1), gen(6)),
                    loc.sample_gaussian(n, loc.gaussian_factor(C0), gen(7))])[None].repeat(2, 1, 1)
     y = torch.cat([torch.ones(n), -torch.ones(n)])[None].repeat(2, 1)
-    model = loc.ReluTwoLayer(2, D, K, generator=gen(8))
+    model = loc.ReluTwoLayer(2, d_in, K, generator=gen(8))
     W0 = model.W.detach().clone()
     loss = loc.task_mse(model, x, y).sum()
     (grad,) = torch.autograd.grad(loss, model.W)
@@ -107,11 +107,11 @@ def test_fit_data_gradient_matches_autograd_and_euler_matches_the_flow():
     W, L = torch.as_tensor(hist.array("W")), torch.as_tensor(hist.array())
     assert hist.steps == [0, 1]
     torch.testing.assert_close(W[1], W0 - 0.1 * grad, atol=1e-6, rtol=1e-5)
-    torch.testing.assert_close(L[0], loc.task_mse(loc.ReluTwoLayer(2, D, K, generator=gen(8)), x, y).detach())
-    # scale_input divides the pre-activation by sqrt(D), as in TwoLayer
-    scaled = loc.ReluTwoLayer(1, D, 1, scale_input=True, generator=gen(9))
-    plain = loc.ReluTwoLayer(1, D, 1, generator=gen(9))
-    torch.testing.assert_close(scaled(x[:1]) * math.sqrt(D), plain(x[:1]))
+    torch.testing.assert_close(L[0], loc.task_mse(loc.ReluTwoLayer(2, d_in, K, generator=gen(8)), x, y).detach())
+    # scale_input divides the pre-activation by sqrt(d_in), as in TwoLayer
+    scaled = loc.ReluTwoLayer(1, d_in, 1, scale_input=True, generator=gen(9))
+    plain = loc.ReluTwoLayer(1, d_in, 1, generator=gen(9))
+    torch.testing.assert_close(scaled(x[:1]) * math.sqrt(d_in), plain(x[:1]))
 
 
 @pytest.mark.parametrize("call, match", [

@@ -8,7 +8,7 @@ zero for Gaussian data. Its contraction with a unit vector ``v`` four times is
 ``k(v) = E[(v . x)^4] - 3 (v^T C v)^2``. The principal component (the Z-eigenvector of largest
 magnitude) is the unit ``v`` extremizing ``k(v)``; Ingrosso & Goldt observed that for the NLGP
 it becomes localized as the gain grows, with a width similar to the correlation length. The
-tensor (``D^4`` entries) is never formed: everything uses samples and matrix products.
+tensor (``d_in^4`` entries) is never formed: everything uses samples and matrix products.
 """
 
 from __future__ import annotations
@@ -24,18 +24,19 @@ SIGNS = ("negative", "positive")
 
 def _data(x: object) -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"x must be a tensor of samples [n, D] with n >= 2, got {getattr(x, 'shape', x)!r}")
+        raise ValueError(f"x must be a tensor of samples [n, d_in] with n >= 2, got {getattr(x, 'shape', x)!r}")
     return x - x.mean(0)
 
 
-def _directions(v: object, D: int) -> torch.Tensor:
-    if not isinstance(v, torch.Tensor) or v.shape[-1] != D or v.ndim not in (1, 2):
-        raise ValueError(f"v must be a tensor [D] or [R, D] with D = {D}, got {getattr(v, 'shape', v)!r}")
+def _directions(v: object, d_in: int) -> torch.Tensor:
+    if not isinstance(v, torch.Tensor) or v.shape[-1] != d_in or v.ndim not in (1, 2):
+        raise ValueError(f"v must be a tensor [d_in] or [R, d_in] with d_in = {d_in}, got {getattr(v, 'shape', v)!r}")
     return v
 
 
 def cumulant4(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """``k(v) = E[(v . x)^4] - 3 (v^T C v)^2`` from samples ``x [n, D]`` for ``v [D]`` or ``[R, D]``: ``[]`` or ``[R]``.
+    """``k(v) = E[(v . x)^4] - 3 (v^T C v)^2`` from samples ``x [n, d_in]``
+    for ``v [d_in]`` or ``[R, d_in]``: ``[]`` or ``[R]``.
 
     Equal to ``sum_ijkl k_ijkl v_i v_j v_k v_l`` with the sample moments (mean removed).
     """
@@ -66,7 +67,7 @@ def cumulant4_component(x: torch.Tensor, restarts: int = 8, steps: int = 300, si
     product per step), with normalised steps shrinking from ``step_size`` to 1 % of it.
 
     Args:
-        x: samples ``[n, D]``.
+        x: samples ``[n, d_in]``.
         restarts: random starting points, run as one batch.
         steps: iterations.
         sign: ``"negative"`` finds the most negative ``k(v)`` (platykurtic data such as the NLGP),
@@ -75,7 +76,7 @@ def cumulant4_component(x: torch.Tensor, restarts: int = 8, steps: int = 300, si
         generator: CPU generator for the starting points.
 
     Returns:
-        ``(v, k)``: the best direction ``[D]`` (sign fixed so that its largest entry is positive)
+        ``(v, k)``: the best direction ``[d_in]`` (sign fixed so that its largest entry is positive)
         and its cumulant ``k(v)``.
     """
     restarts = check_int("restarts", restarts, minimum=1)

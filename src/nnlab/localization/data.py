@@ -1,9 +1,9 @@
 """Translation-invariant data: Gaussian processes on a ring, the NLGP, its Gaussian clone, tasks.
 
 Ingrosso & Goldt (PNAS 2022) build inputs from a Gaussian process ``z ~ N(0, C)`` on a ring of
-``D`` sites with the translation-invariant covariance::
+``d_in`` sites with the translation-invariant covariance::
 
-    C_ij = exp(-d_ij^2 / xi^2) + 1e-3 delta_ij,    d_ij = min(|i - j|, D - |i - j|),
+    C_ij = exp(-d_ij^2 / xi^2) + 1e-3 delta_ij,    d_ij = min(|i - j|, d_in - |i - j|),
 
 and pass it through an elementwise nonlinearity with a *gain* ``g``: the non-linear Gaussian
 process (NLGP) ``x_i = erf(g z_i / sqrt(2)) / sqrt(Z(g))``, ``Z(g) = (2/pi) arcsin(g^2/(1+g^2))``.
@@ -39,23 +39,23 @@ __all__ = [
 CONVENTIONS = ("goldt", "lufkin")
 MAX_XI_FRACTION = 0.15
 MIN_XI = 1e-3  # smallest correlation length: xi^2 must not underflow in exp(-d^2 / xi^2)
-"""Largest allowed ``xi / D``: up to here the periodic Gaussian kernel plus the 1e-3 jitter is
-positive definite (its smallest eigenvalue is -0.005 at ``xi = 0.2 D`` and -1.9 at ``0.5 D``)."""
+"""Largest allowed ``xi / d_in``: up to here the periodic Gaussian kernel plus the 1e-3 jitter is
+positive definite (its smallest eigenvalue is -0.005 at ``xi = 0.2 d_in`` and -1.9 at ``0.5 d_in``)."""
 
 JITTER = 1e-3
 
 
 # ----------------------------------------------------------------------------------- checks
 
-def _check_d(D: object) -> int:
-    return check_int("D", D, minimum=2)
+def _check_d(d_in: object) -> int:
+    return check_int("d_in", d_in, minimum=2)
 
 
-def _check_xi(xi: object, D: int) -> float:
+def _check_xi(xi: object, d_in: int) -> float:
     xi = check_real("xi", xi, low=MIN_XI)
-    if xi > MAX_XI_FRACTION * D:
+    if xi > MAX_XI_FRACTION * d_in:
         raise ValueError(
-            f"xi must be at most {MAX_XI_FRACTION} * D = {MAX_XI_FRACTION * D:g} for D = {D} (beyond that "
+            f"xi must be at most {MAX_XI_FRACTION} * d_in = {MAX_XI_FRACTION * d_in:g} for d_in = {d_in} (beyond that "
             f"the periodic Gaussian covariance is not positive semi-definite), got {xi}"
         )
     return xi
@@ -75,38 +75,38 @@ def _check_n(n: object) -> int:
 
 # ------------------------------------------------------------------------------ covariance
 
-def periodic_distance(D: int) -> torch.Tensor:
-    """Distances on a ring of ``D`` sites, ``d_ij = min(|i - j|, D - |i - j|)``: ``[D, D]`` (float64)."""
-    D = _check_d(D)
-    i = torch.arange(D, dtype=torch.float64)
+def periodic_distance(d_in: int) -> torch.Tensor:
+    """Distances on a ring of ``d_in`` sites, ``d_ij = min(|i - j|, d_in - |i - j|)``: ``[d_in, d_in]`` (float64)."""
+    d_in = _check_d(d_in)
+    i = torch.arange(d_in, dtype=torch.float64)
     d = (i[:, None] - i[None, :]).abs()
-    return torch.minimum(d, D - d)
+    return torch.minimum(d, d_in - d)
 
 
-def translation_invariant_cov(D: int, xi: float, jitter: float = JITTER) -> torch.Tensor:
-    """The covariance ``C_ij = exp(-d_ij^2 / xi^2) + jitter delta_ij`` on a ring: ``[D, D]`` (float64).
+def translation_invariant_cov(d_in: int, xi: float, jitter: float = JITTER) -> torch.Tensor:
+    """The covariance ``C_ij = exp(-d_ij^2 / xi^2) + jitter delta_ij`` on a ring: ``[d_in, d_in]`` (float64).
 
     Args:
-        D: number of sites (>= 2).
-        xi: correlation length in sites, ``1e-3 <= xi <= 0.15 D`` (:data:`MIN_XI`,
+        d_in: number of sites (>= 2).
+        xi: correlation length in sites, ``1e-3 <= xi <= 0.15 d_in`` (:data:`MIN_XI`,
             :data:`MAX_XI_FRACTION`); below ``0.16`` the matrix is the identity to double precision.
         jitter: added to the diagonal for numerical stability (Ingrosso & Goldt use 1e-3).
 
     Returns:
         A symmetric circulant, positive definite matrix with diagonal ``1 + jitter``.
     """
-    D = _check_d(D)
-    xi = _check_xi(xi, D)
+    d_in = _check_d(d_in)
+    xi = _check_xi(xi, d_in)
     jitter = check_real("jitter", jitter, low=0.0)
-    d = periodic_distance(D)
-    return torch.exp(-(d**2) / xi**2) + jitter * torch.eye(D, dtype=torch.float64)
+    d = periodic_distance(d_in)
+    return torch.exp(-(d**2) / xi**2) + jitter * torch.eye(d_in, dtype=torch.float64)
 
 
 def circulant_spectrum(cov: torch.Tensor) -> torch.Tensor:
-    """Eigenvalues of a circulant covariance by frequency ``k = 0 .. D//2``: ``[D//2 + 1]``.
+    """Eigenvalues of a circulant covariance by frequency ``k = 0 .. d_in//2``: ``[d_in//2 + 1]``.
 
     For a translation-invariant covariance the eigenvectors are the Fourier modes
-    ``cos(2 pi k i / D)`` and ``sin(2 pi k i / D)``; their eigenvalue is the discrete Fourier
+    ``cos(2 pi k i / d_in)`` and ``sin(2 pi k i / d_in)``; their eigenvalue is the discrete Fourier
     transform of the first row.
     """
     cov = _check_cov(cov)
@@ -143,7 +143,7 @@ def nlgp_transform(z: torch.Tensor, gain: float, convention: str = "goldt", vari
 
 
 def nlgp_cov(cov: torch.Tensor, gain: float, convention: str = "goldt") -> torch.Tensor:
-    """The exact covariance of ``x = erf(a z) / s`` for ``z ~ N(0, cov)``: ``[D, D]``.
+    """The exact covariance of ``x = erf(a z) / s`` for ``z ~ N(0, cov)``: ``[d_in, d_in]``.
 
     ``E[erf(a z_i) erf(a z_j)] = (2/pi) arcsin(2a^2 C_ij / sqrt((1 + 2a^2 C_ii)(1 + 2a^2 C_jj)))``
     (the arcsin kernel), divided by ``s^2`` computed from the mean diagonal. For the goldt
@@ -182,14 +182,16 @@ def nlgp_kurtosis(gain: float, convention: str = "goldt") -> float:
 def _check_cov(cov: object) -> torch.Tensor:
     if not isinstance(cov, torch.Tensor) or cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
         shape = tuple(cov.shape) if isinstance(cov, torch.Tensor) else type(cov).__name__
-        raise ValueError(f"cov must be a square matrix tensor [D, D], got {shape}")
+        raise ValueError(f"cov must be a square matrix tensor [d_in, d_in], got {shape}")
     if not torch.allclose(cov, cov.T, atol=1e-10):
         raise ValueError("cov must be symmetric")
     return cov.to(torch.float64)
 
 
 def gaussian_factor(cov: torch.Tensor, tol: float = 1e-8) -> torch.Tensor:
-    """The symmetric square root ``F = V diag(sqrt(lambda)) V^T`` of ``cov``, so ``F F^T = cov``: ``[D, D]`` (float64).
+    """The symmetric square root ``F = V diag(sqrt(lambda)) V^T`` of ``cov``, so ``F F^T = cov``.
+
+    Returns ``[d_in, d_in]`` (float64).
 
     The symmetric root is unique, whereas ``V diag(sqrt(lambda))`` depends on the basis the
     eigensolver picks inside each degenerate eigenspace (a circulant covariance has pairs of
@@ -197,7 +199,7 @@ def gaussian_factor(cov: torch.Tensor, tol: float = 1e-8) -> torch.Tensor:
     non-symmetric factor the same seed gave different samples on different machines.
 
     Args:
-        cov: symmetric positive semi-definite ``[D, D]``.
+        cov: symmetric positive semi-definite ``[d_in, d_in]``.
         tol: eigenvalues down to ``-tol * max eigenvalue`` count as rounding and are set to
             zero; a more negative one raises ``ValueError`` (the matrix is not a covariance).
     """
@@ -211,25 +213,25 @@ def gaussian_factor(cov: torch.Tensor, tol: float = 1e-8) -> torch.Tensor:
 
 def sample_gaussian(n: int, factor: torch.Tensor, generator: torch.Generator | None = None,
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` samples of ``N(0, F F^T)`` with one (batched) matrix product: ``[..., n, D]``.
+    """``n`` samples of ``N(0, F F^T)`` with one (batched) matrix product: ``[..., n, d_in]``.
 
     Args:
         n: samples per factor (>= 1).
-        factor: ``[D, D]`` or a batch ``[..., D, D]`` of factors (e.g. from :func:`gaussian_factor`).
+        factor: ``[d_in, d_in]`` or a batch ``[..., d_in, d_in]`` of factors (e.g. from :func:`gaussian_factor`).
         generator: CPU generator for the standard normal draws.
         dtype: dtype of the returned samples.
     """
     check_float_dtype("dtype", dtype)
     n = _check_n(n)
     if not isinstance(factor, torch.Tensor) or factor.ndim < 2 or factor.shape[-1] != factor.shape[-2]:
-        raise ValueError(f"factor must be a tensor [..., D, D], got {getattr(factor, 'shape', factor)!r}")
+        raise ValueError(f"factor must be a tensor [..., d_in, d_in], got {getattr(factor, 'shape', factor)!r}")
     eps = torch.randn(*factor.shape[:-2], n, factor.shape[-1], generator=generator, dtype=dtype)
     return eps @ factor.to(dtype).transpose(-1, -2)
 
 
 def transformed_gp(n: int, cov: torch.Tensor, transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
                    generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` samples of ``x = transform(z)``, ``z ~ N(0, cov)``, elementwise: ``[n, D]``.
+    """``n`` samples of ``x = transform(z)``, ``z ~ N(0, cov)``, elementwise: ``[n, d_in]``.
 
     The generic non-Gaussian process: the NLGP is ``transform = nlgp_transform``; other marginal
     maps (e.g. a quantile transform) plug in the same way. ``None`` returns ``z`` itself.
@@ -240,39 +242,39 @@ def transformed_gp(n: int, cov: torch.Tensor, transform: Callable[[torch.Tensor]
 
 
 @lru_cache(maxsize=64)
-def _factor(D: int, xi: float, gain: float | None, convention: str, jitter: float) -> torch.Tensor:
+def _factor(d_in: int, xi: float, gain: float | None, convention: str, jitter: float) -> torch.Tensor:
     """Cached factor of the latent covariance (gain None) or of the clone covariance."""
-    cov = translation_invariant_cov(D, xi, jitter)
+    cov = translation_invariant_cov(d_in, xi, jitter)
     if gain is not None:
         cov = nlgp_cov(cov, gain, convention)
     return gaussian_factor(cov)
 
 
-def nlgp(n: int, D: int, xi: float, gain: float, convention: str = "goldt",
+def nlgp(n: int, d_in: int, xi: float, gain: float, convention: str = "goldt",
          generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` samples of the non-linear Gaussian process on a ring: ``[n, D]``, unit marginal variance.
+    """``n`` samples of the non-linear Gaussian process on a ring: ``[n, d_in]``, unit marginal variance.
 
     ``x = erf(g z / sqrt 2) / sqrt(Z(g))`` (goldt) or ``erf(g z) / Z(g)`` (lufkin) with
     ``z ~ N(0, C)``, ``C`` from :func:`translation_invariant_cov` (Ingrosso & Goldt 2022).
     """
     check_float_dtype("dtype", dtype)
-    n, D = _check_n(n), _check_d(D)
-    xi, gain, convention = _check_xi(xi, D), _check_gain(gain), _check_convention(convention)
-    z = sample_gaussian(n, _factor(D, xi, None, convention, JITTER), generator, torch.float64)
+    n, d_in = _check_n(n), _check_d(d_in)
+    xi, gain, convention = _check_xi(xi, d_in), _check_gain(gain), _check_convention(convention)
+    z = sample_gaussian(n, _factor(d_in, xi, None, convention, JITTER), generator, torch.float64)
     return nlgp_transform(z, gain, convention, 1 + JITTER).to(dtype)
 
 
-def gaussian_clone(n: int, D: int, xi: float, gain: float, convention: str = "goldt",
+def gaussian_clone(n: int, d_in: int, xi: float, gain: float, convention: str = "goldt",
                    generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` samples of the Gaussian clone of the NLGP: ``N(0, nlgp_cov(C, g))``, ``[n, D]``.
+    """``n`` samples of the Gaussian clone of the NLGP: ``N(0, nlgp_cov(C, g))``, ``[n, d_in]``.
 
     Same mean and covariance as :func:`nlgp` with the same arguments, but Gaussian: every
     difference between the two in what a network learns is due to higher-order statistics.
     """
     check_float_dtype("dtype", dtype)
-    n, D = _check_n(n), _check_d(D)
-    xi, gain, convention = _check_xi(xi, D), _check_gain(gain), _check_convention(convention)
-    return sample_gaussian(n, _factor(D, xi, gain, convention, JITTER), generator, torch.float64).to(dtype)
+    n, d_in = _check_n(n), _check_d(d_in)
+    xi, gain, convention = _check_xi(xi, d_in), _check_gain(gain), _check_convention(convention)
+    return sample_gaussian(n, _factor(d_in, xi, gain, convention, JITTER), generator, torch.float64).to(dtype)
 
 
 # ----------------------------------------------------------------------------------- tasks
@@ -283,22 +285,22 @@ class TwoClassTask:
     Class ``+1`` has correlation length ``xis[0]``, class ``-1`` has ``xis[1]``; both share the
     gain. Member ``m`` draws NLGP inputs with gain ``gains[m]``, or Gaussian-clone inputs when
     ``clone[m]`` (same covariance as that NLGP). Every batch is balanced (half of each class)
-    and costs one batched matrix product ``[M, 2, n/2, D] x [M, 2, D, D]``. The factors live on
+    and costs one batched matrix product ``[M, 2, n/2, d_in] x [M, 2, d_in, d_in]``. The factors live on
     the CPU; :meth:`to` moves them to a GPU, where online sampling is much faster.
 
     Args:
-        D: input dimension. xis: the two correlation lengths (must differ).
+        d_in: input dimension. xis: the two correlation lengths (must differ).
         gains: one gain per member. clone: one flag per member (default: all NLGP).
         convention: ``"goldt"`` or ``"lufkin"``.
     """
 
-    def __init__(self, D: int, xis: Sequence[float], gains: Sequence[float], clone: Sequence[bool] | None = None,
+    def __init__(self, d_in: int, xis: Sequence[float], gains: Sequence[float], clone: Sequence[bool] | None = None,
                  convention: str = "goldt"):
-        D = _check_d(D)
+        d_in = _check_d(d_in)
         xis = list(xis)
         if len(xis) != 2:
             raise ValueError(f"xis must hold two correlation lengths, got {xis!r}")
-        xis = [_check_xi(x, D) for x in xis]
+        xis = [_check_xi(x, d_in) for x in xis]
         if xis[0] == xis[1]:
             raise ValueError(f"xis must differ (otherwise the classes are identical), got {xis!r}")
         gains = [_check_gain(g) for g in gains]
@@ -308,9 +310,10 @@ class TwoClassTask:
         if len(clone) != len(gains):
             raise ValueError(f"clone must have one flag per gain ({len(gains)}), got {len(clone)}")
         convention = _check_convention(convention)
-        self.D, self.xis, self.gains, self.clone, self.convention = D, xis, gains, clone, convention
-        factors = [[_factor(D, xi, g if c else None, convention, JITTER) for xi in xis] for g, c in zip(gains, clone)]
-        self.factors = torch.stack([torch.stack(f) for f in factors]).to(torch.float32)  # [M, 2, D, D]
+        self.d_in, self.xis, self.gains, self.clone, self.convention = d_in, xis, gains, clone, convention
+        factors = [[_factor(d_in, xi, g if c else None, convention, JITTER) for xi in xis]
+                   for g, c in zip(gains, clone)]
+        self.factors = torch.stack([torch.stack(f) for f in factors]).to(torch.float32)  # [M, 2, d_in, d_in]
         self.slope = torch.tensor([0.0 if c else erf_slope(g, convention) for g, c in zip(gains, clone)])
         self.scale = torch.tensor([1.0 if c else nlgp_scale(g, convention, 1 + JITTER) for g, c in zip(gains, clone)])
         self._is_clone = torch.tensor(clone)
@@ -333,16 +336,16 @@ class TwoClassTask:
         return len(self.gains)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """A balanced batch for every member: inputs ``[M, n, D]`` and targets ``[M, n]`` in ``{+1, -1}``.
+        """A balanced batch for every member: inputs ``[M, n, d_in]`` and targets ``[M, n]`` in ``{+1, -1}``.
 
         The first ``ceil(n/2)`` samples are class ``+1``, the rest class ``-1`` (the losses
         used here do not depend on the order).
         """
         n = _check_n(n)
         half = -(-n // 2)
-        eps = torch.randn(self.members, 2, half, self.D, generator=generator, device=self.device,
+        eps = torch.randn(self.members, 2, half, self.d_in, generator=generator, device=self.device,
                           dtype=self.factors.dtype)
-        z = eps @ self.factors.transpose(-1, -2)  # [M, 2, half, D]: one batched matrix product
+        z = eps @ self.factors.transpose(-1, -2)  # [M, 2, half, d_in]: one batched matrix product
         a, s = self.slope[:, None, None, None], self.scale[:, None, None, None]
         x = torch.where(self._is_clone[:, None, None, None], z, torch.erf(a * z) / s)
         x = torch.cat([x[:, 0], x[:, 1]], dim=1)[:, :n]
@@ -350,14 +353,14 @@ class TwoClassTask:
         return x, y
 
 
-def two_class(n: int, D: int, xis: Sequence[float], gain: float, clone: bool = False, convention: str = "goldt",
+def two_class(n: int, d_in: int, xis: Sequence[float], gain: float, clone: bool = False, convention: str = "goldt",
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """A shuffled two-class data set: ``x [n, D]`` and ``y [n]``, ``y = +1`` for ``xis[0]``, ``-1`` for ``xis[1]``.
+    """A shuffled two-class data set: ``x [n, d_in]`` and ``y [n]``, ``y = +1`` for ``xis[0]``, ``-1`` for ``xis[1]``.
 
     Inputs are NLGP with ``gain`` (or its Gaussian clone when ``clone``); see :class:`TwoClassTask`.
     """
     n = _check_n(n)
-    task = TwoClassTask(D, xis, [gain], [clone], convention)
+    task = TwoClassTask(d_in, xis, [gain], [clone], convention)
     x, y = task.sample(n, generator)
     perm = torch.randperm(n, generator=generator)
     return x[0, perm], y[0, perm].clone()
@@ -419,9 +422,9 @@ def kur_transform(z: torch.Tensor, k: float, variance: float = 1.0) -> torch.Ten
     return u / one_minus.clamp(min=1e-300).pow(1 / k) / math.sqrt(kur_moment(k, 2))
 
 
-def kur(n: int, D: int, xi: float, k: float, generator: torch.Generator | None = None,
+def kur(n: int, d_in: int, xi: float, k: float, generator: torch.Generator | None = None,
         dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` samples of Kur(k): a translation-invariant Gaussian process with Kur(k) marginals, ``[n, D]``.
+    """``n`` samples of Kur(k): a translation-invariant Gaussian process with Kur(k) marginals, ``[n, d_in]``.
 
     ``x_i = Q(Phi(z_i)) / std`` with ``z ~ N(0, C)`` (:func:`translation_invariant_cov`) and
     ``Q`` from :func:`kur_transform` (Lufkin, Saxe & Grant 2024). Unit marginal variance;
@@ -429,46 +432,47 @@ def kur(n: int, D: int, xi: float, k: float, generator: torch.Generator | None =
     ``k = 5.9``. Requires ``k > 4`` (finite kurtosis).
     """
     check_float_dtype("dtype", dtype)
-    n, D = _check_n(n), _check_d(D)
-    xi, k = _check_xi(xi, D), _check_k(k)
-    z = sample_gaussian(n, _factor(D, xi, None, "goldt", JITTER), generator, torch.float64)
+    n, d_in = _check_n(n), _check_d(d_in)
+    xi, k = _check_xi(xi, d_in), _check_k(k)
+    z = sample_gaussian(n, _factor(d_in, xi, None, "goldt", JITTER), generator, torch.float64)
     return kur_transform(z, k, 1 + JITTER).to(dtype)
 
 
-def ising(n: int, D: int, J: float, generator: torch.Generator | None = None, *, sweeps: int = 200,
+def ising(n: int, d_in: int, J: float, generator: torch.Generator | None = None, *, sweeps: int = 200,
           dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` configurations of the periodic 1-D Ising chain ``p(s) ~ exp(J sum_i s_i s_(i+1))``, ``[n, D]``, ``+-1``.
+    """``n`` configurations of the periodic 1-D Ising chain ``p(s) ~ exp(J sum_i s_i s_(i+1))``:
+    ``[n, d_in]``, ``+-1``.
 
     Metropolis sampling from independent random starts, vectorized over samples with a
     checkerboard schedule: a half-sweep proposes to flip sites of one colour in all ``n`` chains
-    at once (even sites, then odd ones; for odd ``D`` the last site, a neighbour of site 0, gets
+    at once (even sites, then odd ones; for odd ``d_in`` the last site, a neighbour of site 0, gets
     a third colour). Sites of one colour do not interact, so the proposals are independent and
     each is accepted with the Metropolis probability ``min(1, exp(-Delta E))``,
     ``Delta E = 2 J s_i (s_{i-1} + s_{i+1})``. Each site is proposed with probability 1/2 in its
     half-sweep: with deterministic proposals the zero-energy moves (always accepted) would
     carry domain walls ballistically in one direction and the chain would mix badly. At
-    equilibrium ``E[s_i s_{i+r}] = (t^r + t^(D-r)) / (1 + t^D)`` with ``t = tanh J``.
+    equilibrium ``E[s_i s_{i+r}] = (t^r + t^(d_in-r)) / (1 + t^d_in)`` with ``t = tanh J``.
 
     Args:
-        n: samples (independent chains). D: sites (>= 3). J: coupling (any sign; 0 = independent signs).
+        n: samples (independent chains). d_in: sites (>= 3). J: coupling (any sign; 0 = independent signs).
         generator: CPU generator. sweeps: sweeps (>= 1), each one half-sweep per colour; the
             correlation time grows with ``|J|`` (200 sweeps equilibrate ``|J| <= 1`` well).
         dtype: dtype of the returned spins.
     """
     check_float_dtype("dtype", dtype)
-    n, D = _check_n(n), check_int("D", D, minimum=3)
+    n, d_in = _check_n(n), check_int("d_in", d_in, minimum=3)
     J = check_real("J", J)
     sweeps = check_int("sweeps", sweeps, minimum=1)
-    s = torch.randint(0, 2, (n, D), generator=generator).to(torch.float32) * 2 - 1
-    if D % 2 == 0:
+    s = torch.randint(0, 2, (n, d_in), generator=generator).to(torch.float32) * 2 - 1
+    if d_in % 2 == 0:
         return _ising_even(s, J, sweeps, generator).to(dtype)
-    colour = torch.arange(D) % 2
-    colour[-1] = 2  # odd D: the last site neighbours site 0, so it gets a colour of its own
+    colour = torch.arange(d_in) % 2
+    colour[-1] = 2  # odd d_in: the last site neighbours site 0, so it gets a colour of its own
     groups = [torch.nonzero(colour == c).flatten() for c in range(3)]
     for _ in range(sweeps):
         for idx in groups:
             si = s[:, idx]
-            p = _flip_probability(si, s[:, idx - 1] + s[:, (idx + 1) % D], J)
+            p = _flip_probability(si, s[:, idx - 1] + s[:, (idx + 1) % d_in], J)
             s[:, idx] = torch.where(torch.rand(si.shape, generator=generator) < p, -si, si)
     return s.to(dtype)
 
@@ -479,7 +483,7 @@ def _flip_probability(s: torch.Tensor, neighbours: torch.Tensor, J: float) -> to
 
 
 def _ising_even(s: torch.Tensor, J: float, sweeps: int, generator: torch.Generator | None) -> torch.Tensor:
-    """The checkerboard sweeps of :func:`ising` for even ``D`` on the two sublattices as separate tensors.
+    """The checkerboard sweeps of :func:`ising` for even ``d_in`` on the two sublattices as separate tensors.
 
     Even site ``2j`` has the odd neighbours ``2j - 1, 2j + 1`` (odd index ``j - 1, j``); odd site
     ``2j + 1`` has the even neighbours ``2j, 2j + 2`` (even index ``j, j + 1``).
@@ -494,101 +498,101 @@ def _ising_even(s: torch.Tensor, J: float, sweeps: int, generator: torch.Generat
     return s
 
 
-def single_pulse(n: int, D: int, length: Sequence[int], generator: torch.Generator | None = None,
+def single_pulse(n: int, d_in: int, length: Sequence[int], generator: torch.Generator | None = None,
                  dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` single-pulse inputs on a ring: ``+-1`` with one contiguous run of the opposite sign, ``[n, D]``.
+    """``n`` single-pulse inputs on a ring: ``+-1`` with one contiguous run of the opposite sign, ``[n, d_in]``.
 
     Each sample has a pulse of ``L`` sites, ``L`` uniform on ``length = (lo, hi)`` (inclusive,
-    ``1 <= lo <= hi <= D - 1``), starting at a uniform site (wrapping around the ring), value
+    ``1 <= lo <= hi <= d_in - 1``), starting at a uniform site (wrapping around the ring), value
     ``+1`` inside and ``-1`` outside, times a random overall sign (Lufkin et al.'s single-pulse
     data). The marginals are ``+-1`` with mean 0 (kurtosis 1); every sample has exactly two
     sign changes around the ring.
     """
     check_float_dtype("dtype", dtype)
-    n, D = _check_n(n), _check_d(D)
+    n, d_in = _check_n(n), _check_d(d_in)
     length = list(length)
     if len(length) != 2:
         raise ValueError(f"length must be a pair (lo, hi) of pulse lengths, got {length!r}")
-    lo, hi = (check_int("length", v, minimum=1, maximum=D - 1) for v in length)
+    lo, hi = (check_int("length", v, minimum=1, maximum=d_in - 1) for v in length)
     if lo > hi:
         raise ValueError(f"length must satisfy lo <= hi, got {length!r}")
-    start = torch.randint(0, D, (n, 1), generator=generator)
+    start = torch.randint(0, d_in, (n, 1), generator=generator)
     L = torch.randint(lo, hi + 1, (n, 1), generator=generator)
     sign = torch.randint(0, 2, (n, 1), generator=generator) * 2 - 1
-    inside = torch.remainder(torch.arange(D)[None, :] - start, D) < L
+    inside = torch.remainder(torch.arange(d_in)[None, :] - start, d_in) < L
     return (sign * (2 * inside.long() - 1)).to(dtype)
 
 
-def _radius_moments(radius: str, D: int) -> tuple[float, float]:
+def _radius_moments(radius: str, d_in: int) -> tuple[float, float]:
     """``E[r^2]`` and ``E[r^4]`` of the elliptical radius."""
     if radius == "constant":
         return 1.0, 1.0
     if radius == "chi":
-        return float(D), float(D * (D + 2))
+        return float(d_in), float(d_in * (d_in + 2))
     # r = 2 + atanh(U): E[atanh U] = ln 2, E[atanh^2 U] = pi^2/12; the fourth moment by quadrature
     m = [integrate.quad(lambda u, p=p: (2 + math.atanh(u)) ** p, 0, 1, limit=200)[0] for p in (2, 4)]
     return m[0], m[1]
 
 
-def elliptical_kurtosis(D: int, radius: str = "atanh") -> float:
-    """Marginal kurtosis of :func:`elliptical`: ``3 D/(D + 2) E[r^4] / E[r^2]^2`` (exact).
+def elliptical_kurtosis(d_in: int, radius: str = "atanh") -> float:
+    """Marginal kurtosis of :func:`elliptical`: ``3 d_in/(d_in + 2) E[r^4] / E[r^2]^2`` (exact).
 
-    For ``u`` uniform on the unit sphere in ``D`` dimensions ``E[u_1^4] = 3/(D(D + 2))`` and
-    ``E[u_1^2] = 1/D``, and every linear image ``f.u`` inherits these ratios.
+    For ``u`` uniform on the unit sphere in ``d_in`` dimensions ``E[u_1^4] = 3/(d_in(d_in + 2))`` and
+    ``E[u_1^2] = 1/d_in``, and every linear image ``f.u`` inherits these ratios.
     """
-    D = _check_d(D)
+    d_in = _check_d(d_in)
     radius = str(check_choice("radius", radius, ELLIPTICAL_RADII))
-    m2, m4 = _radius_moments(radius, D)
-    return 3 * D / (D + 2) * m4 / m2**2
+    m2, m4 = _radius_moments(radius, d_in)
+    return 3 * d_in / (d_in + 2) * m4 / m2**2
 
 
-def elliptical(n: int, D: int, xi: float, generator: torch.Generator | None = None, *, radius: str = "atanh",
+def elliptical(n: int, d_in: int, xi: float, generator: torch.Generator | None = None, *, radius: str = "atanh",
                dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` samples of an elliptical distribution with the ring covariance ``C``: ``[n, D]``, unit variance.
+    """``n`` samples of an elliptical distribution with the ring covariance ``C``: ``[n, d_in]``, unit variance.
 
     ``x = r F u / s`` with ``F F^T = C`` (:func:`translation_invariant_cov`), ``u`` uniform on the
     unit sphere and an independent radius ``r``: ``"atanh"`` (``r = 2 + atanh(U)``, the
     reference code's default), ``"constant"`` (``r = 1``: ``x`` on an ellipsoid, excess
-    kurtosis ``-6/(D + 2)``) or ``"chi"`` (``r = |N(0, I_D)|``: exactly Gaussian). ``s`` gives
+    kurtosis ``-6/(d_in + 2)``) or ``"chi"`` (``r = |N(0, I_D)|``: exactly Gaussian). ``s`` gives
     unit marginal variance. Covariance ``C / (1 + jitter)``; kurtosis :func:`elliptical_kurtosis`.
     """
     check_float_dtype("dtype", dtype)
-    n, D = _check_n(n), _check_d(D)
-    xi = _check_xi(xi, D)
+    n, d_in = _check_n(n), _check_d(d_in)
+    xi = _check_xi(xi, d_in)
     radius = str(check_choice("radius", radius, ELLIPTICAL_RADII))
-    g = torch.randn(n, D, generator=generator, dtype=torch.float64)
+    g = torch.randn(n, d_in, generator=generator, dtype=torch.float64)
     u = g / g.norm(dim=1, keepdim=True)
     if radius == "atanh":
         r = 2 + torch.atanh(torch.rand(n, 1, generator=generator, dtype=torch.float64).clamp(max=1 - 1e-16))
     elif radius == "chi":
-        r = torch.randn(n, D, generator=generator, dtype=torch.float64).norm(dim=1, keepdim=True)
+        r = torch.randn(n, d_in, generator=generator, dtype=torch.float64).norm(dim=1, keepdim=True)
     else:
         r = torch.ones(n, 1, dtype=torch.float64)
-    m2, _ = _radius_moments(radius, D)
-    scale = math.sqrt(m2 / D * (1 + JITTER))
-    return (r * u @ _factor(D, xi, None, "goldt", JITTER).T / scale).to(dtype)
+    m2, _ = _radius_moments(radius, d_in)
+    scale = math.sqrt(m2 / d_in * (1 + JITTER))
+    return (r * u @ _factor(d_in, xi, None, "goldt", JITTER).T / scale).to(dtype)
 
 
 DATA_KINDS = ("nlgp", "kur", "ising", "pulse", "elliptical")
 
 
-def _sample_kind(kind: str, n: int, D: int, param: object, generator: torch.Generator | None,
+def _sample_kind(kind: str, n: int, d_in: int, param: object, generator: torch.Generator | None,
                  options: dict) -> torch.Tensor:
     if kind == "nlgp":
-        return nlgp(n, D, param, options["gain"], "lufkin", generator)
+        return nlgp(n, d_in, param, options["gain"], "lufkin", generator)
     if kind == "kur":
-        return kur(n, D, param, options["k"], generator)
+        return kur(n, d_in, param, options["k"], generator)
     if kind == "ising":
-        return ising(n, D, param, generator, sweeps=options.get("sweeps", 200))
+        return ising(n, d_in, param, generator, sweeps=options.get("sweeps", 200))
     if kind == "pulse":
-        return single_pulse(n, D, param, generator)
-    return elliptical(n, D, param, generator, radius=options.get("radius", "atanh"))
+        return single_pulse(n, d_in, param, generator)
+    return elliptical(n, d_in, param, generator, radius=options.get("radius", "atanh"))
 
 
-def two_class_samples(kind: str, n: int, D: int, classes: Sequence[object], *, p: float = 0.5,
+def two_class_samples(kind: str, n: int, d_in: int, classes: Sequence[object], *, p: float = 0.5,
                       generator: torch.Generator | None = None, **options: object,
                       ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A two-class data set of one of Lufkin et al.'s kinds: ``x [n, D]`` and labels ``y [n]`` in ``{+1, -1}``.
+    """A two-class data set of one of Lufkin et al.'s kinds: ``x [n, d_in]`` and labels ``y [n]`` in ``{+1, -1}``.
 
     The first ``round(p n)`` samples are class 1 (label ``+1``, target 1 for the ReLU network)
     drawn with ``classes[0]``, the rest class 0 (label ``-1``) with ``classes[1]``:
@@ -600,7 +604,7 @@ def two_class_samples(kind: str, n: int, D: int, classes: Sequence[object], *, p
     - ``"elliptical"``: correlation lengths, option ``radius`` (:func:`elliptical`).
     """
     kind = str(check_choice("kind", kind, DATA_KINDS))
-    n, D = check_int("n", n, minimum=2), _check_d(D)
+    n, d_in = check_int("n", n, minimum=2), _check_d(d_in)
     classes = list(classes)
     if len(classes) != 2:
         raise ValueError(f"classes must hold two class parameters (class 1, class 0), got {classes!r}")
@@ -612,12 +616,12 @@ def two_class_samples(kind: str, n: int, D: int, classes: Sequence[object], *, p
     if required is not None and required not in options:
         raise ValueError(f"kind {kind!r} needs the option {required}=...")
     n1 = min(max(round(p * n), 1), n - 1)
-    x1 = _sample_kind(kind, n1, D, classes[0], generator, options)
-    x0 = _sample_kind(kind, n - n1, D, classes[1], generator, options)
+    x1 = _sample_kind(kind, n1, d_in, classes[0], generator, options)
+    x0 = _sample_kind(kind, n - n1, d_in, classes[1], generator, options)
     return torch.cat([x1, x0]), torch.cat([torch.ones(n1), -torch.ones(n - n1)])
 
 
-def marginal_kurtosis(kind: str, D: int = 40, **options: object) -> float:
+def marginal_kurtosis(kind: str, d_in: int = 40, **options: object) -> float:
     """The exact kurtosis of one input's marginal for a data kind of :func:`two_class_samples`.
 
     NLGP: :func:`nlgp_kurtosis` (Lufkin convention); Kur(k): :func:`kur_kurtosis`; Ising and
@@ -630,4 +634,4 @@ def marginal_kurtosis(kind: str, D: int = 40, **options: object) -> float:
         return kur_kurtosis(options["k"])
     if kind in ("ising", "pulse"):
         return 1.0
-    return elliptical_kurtosis(D, str(options.get("radius", "atanh")))
+    return elliptical_kurtosis(d_in, str(options.get("radius", "atanh")))

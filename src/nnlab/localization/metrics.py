@@ -1,7 +1,7 @@
 """Measurements of receptive fields and of data: IPR, kurtosis, peak position and width, frequency.
 
-All receptive-field functions act on the last dimension (the ``D`` input sites of a ring), so
-a whole batch of weights ``[..., K, D]`` is measured at once.
+All receptive-field functions act on the last dimension (the ``d_in`` input sites of a ring), so
+a whole batch of weights ``[..., K, d_in]`` is measured at once.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def _tensor(name: str, w: object, min_ndim: int = 1) -> torch.Tensor:
 def ipr(w: torch.Tensor) -> torch.Tensor:
     """Inverse participation ratio ``sum_i w_i^4 / (sum_i w_i^2)^2`` over the last dimension: ``[...]``.
 
-    1 for a vector on a single site, ``1/D`` for a flat vector; a random Gaussian vector has
-    about ``3/D``. ``D * ipr`` counts how many times more localized than flat a field is. An
+    1 for a vector on a single site, ``1/d_in`` for a flat vector; a random Gaussian vector has
+    about ``3/d_in``. ``d_in * ipr`` counts how many times more localized than flat a field is. An
     all-zero field has no IPR: ``ValueError``.
     """
     w = _tensor("w", w)
@@ -60,8 +60,8 @@ def excess_kurtosis(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
     return kurtosis(x, dim) - 3
 
 
-def _phases(D: int, like: torch.Tensor) -> torch.Tensor:
-    angle = 2 * math.pi * torch.arange(D, dtype=like.dtype, device=like.device) / D
+def _phases(d_in: int, like: torch.Tensor) -> torch.Tensor:
+    angle = 2 * math.pi * torch.arange(d_in, dtype=like.dtype, device=like.device) / d_in
     return torch.polar(torch.ones_like(angle), angle)
 
 
@@ -72,17 +72,17 @@ def _resultant(w: torch.Tensor) -> torch.Tensor:
 
 
 def peak_position(w: torch.Tensor) -> torch.Tensor:
-    """Where a receptive field sits on the ring: the circular mean of ``w_i^2``, in sites ``[0, D)``: ``[...]``."""
+    """Where a receptive field sits on the ring: the circular mean of ``w_i^2``, in sites ``[0, d_in)``: ``[...]``."""
     w = _tensor("w", w)
-    D = w.shape[-1]
-    return torch.remainder(torch.angle(_resultant(w)) * D / (2 * math.pi), D)
+    d_in = w.shape[-1]
+    return torch.remainder(torch.angle(_resultant(w)) * d_in / (2 * math.pi), d_in)
 
 
 def peak_width(w: torch.Tensor) -> torch.Tensor:
     """How wide a receptive field is: the circular standard deviation of ``w_i^2``, in sites: ``[...]``.
 
-    ``D / (2 pi) * sqrt(-2 ln R)`` with ``R`` the resultant length of the weights ``w_i^2`` on
-    the circle; for a Gaussian bump of standard deviation ``sigma << D`` this is ``sigma``, and it
+    ``d_in / (2 pi) * sqrt(-2 ln R)`` with ``R`` the resultant length of the weights ``w_i^2`` on
+    the circle; for a Gaussian bump of standard deviation ``sigma << d_in`` this is ``sigma``, and it
     grows without bound as the field spreads over the whole ring (``R -> 0``).
     """
     w = _tensor("w", w)
@@ -91,28 +91,29 @@ def peak_width(w: torch.Tensor) -> torch.Tensor:
 
 
 def centred_field(w: torch.Tensor) -> torch.Tensor:
-    """Fields ``w [..., D]`` rolled so that the peak sits at site ``D // 2``, signed and scaled to ``+1`` there.
+    """Fields ``w [..., d_in]`` rolled so that the peak sits at site ``d_in // 2``, signed and scaled to ``+1`` there.
 
-    ``out[i] = s * w[(i - r) mod D] / max_j |w_j|`` with ``r = D // 2 - round(peak_position(w))`` and ``s``
-    the sign of the rolled field at ``D // 2``. Rolling is allowed because the data are translation
+    ``out[i] = s * w[(i - r) mod d_in] / max_j |w_j|`` with ``r = d_in // 2 - round(peak_position(w))`` and ``s``
+    the sign of the rolled field at ``d_in // 2``. Rolling is allowed because the data are translation
     invariant; ``out.min()`` is then the most negative weight (a side lobe) relative to the peak.
     """
     w = _tensor("w", w)
-    D = w.shape[-1]
-    shift = D // 2 - torch.round(peak_position(w)).long() % D                  # [...]
-    out = torch.gather(w, -1, (torch.arange(D, device=w.device) - shift[..., None]) % D)
-    return out * torch.sign(out[..., D // 2 : D // 2 + 1]) / out.abs().amax(-1, keepdim=True).clamp(min=1e-30)
+    d_in = w.shape[-1]
+    shift = d_in // 2 - torch.round(peak_position(w)).long() % d_in                  # [...]
+    out = torch.gather(w, -1, (torch.arange(d_in, device=w.device) - shift[..., None]) % d_in)
+    return out * torch.sign(out[..., d_in // 2 : d_in // 2 + 1]) / out.abs().amax(-1, keepdim=True).clamp(min=1e-30)
 
 
 def power_spectrum(w: torch.Tensor) -> torch.Tensor:
-    """``|FFT(w)|^2`` at the frequencies ``k = 0 .. D//2`` (cycles per ring), normalised to sum 1: ``[..., D//2+1]``."""
+    """``|FFT(w)|^2`` at the frequencies ``k = 0 .. d_in//2`` (cycles per ring), normalised to sum 1:
+    ``[..., d_in//2+1]``."""
     w = _tensor("w", w)
     p = torch.fft.rfft(w, dim=-1).abs().pow(2)
     return p / p.sum(-1, keepdim=True)
 
 
 def dominant_frequency(w: torch.Tensor) -> torch.Tensor:
-    """The frequency ``k`` (cycles per ring, ``0 .. D//2``) with the most power: ``[...]`` (int64)."""
+    """The frequency ``k`` (cycles per ring, ``0 .. d_in//2``) with the most power: ``[...]`` (int64)."""
     return power_spectrum(w).argmax(-1)
 
 
@@ -129,32 +130,33 @@ def spectral_concentration(w: torch.Tensor, halfwidth: int = 1) -> torch.Tensor:
     return (p * ((freqs - k).abs() <= halfwidth)).sum(-1)
 
 
-def circular_gaps(positions: torch.Tensor, D: float) -> torch.Tensor:
-    """Gaps between consecutive positions on a ring of circumference ``D`` (sorted): ``[..., n]``, summing to ``D``."""
+def circular_gaps(positions: torch.Tensor, d_in: float) -> torch.Tensor:
+    """Gaps between consecutive positions on a ring of circumference ``d_in`` (sorted): ``[..., n]``,
+    summing to ``d_in``."""
     positions = _tensor("positions", positions)
-    D = check_real("D", D, low=0.0, low_open=True)
-    p = torch.remainder(positions, D).sort(-1).values
-    return torch.diff(p, dim=-1, append=p[..., :1] + D)
+    d_in = check_real("d_in", d_in, low=0.0, low_open=True)
+    p = torch.remainder(positions, d_in).sort(-1).values
+    return torch.diff(p, dim=-1, append=p[..., :1] + d_in)
 
 
-def tiling_evenness(positions: torch.Tensor, D: float) -> torch.Tensor:
-    """Smallest gap between ``n`` positions on a ring divided by the even spacing ``D / n``: ``[...]``.
+def tiling_evenness(positions: torch.Tensor, d_in: float) -> torch.Tensor:
+    """Smallest gap between ``n`` positions on a ring divided by the even spacing ``d_in / n``: ``[...]``.
 
     1 for perfectly even tiling, 0 when two fields sit on the same spot; for ``n`` uniformly
     random positions its mean is ``1 / n`` (see :func:`tiling_percentile` for its distribution).
     """
-    gaps = circular_gaps(positions, D)
-    return gaps.min(-1).values * gaps.shape[-1] / D
+    gaps = circular_gaps(positions, d_in)
+    return gaps.min(-1).values * gaps.shape[-1] / d_in
 
 
-def tiling_percentile(positions: torch.Tensor, D: float) -> torch.Tensor:
+def tiling_percentile(positions: torch.Tensor, d_in: float) -> torch.Tensor:
     """Where the evenness of ``n`` positions falls in the distribution for uniformly random positions: ``[...]``.
 
     For ``n`` independent uniform points on a ring the gaps are uniform on the simplex, and the
-    smallest exceeds ``e D / n`` with probability ``(1 - e)^(n - 1)``. The percentile of an
+    smallest exceeds ``e d_in / n`` with probability ``(1 - e)^(n - 1)``. The percentile of an
     observed evenness ``e`` (:func:`tiling_evenness`) is therefore ``1 - (1 - e)^(n - 1)``:
     uniformly distributed on ``[0, 1]`` (mean 1/2) for random placement, close to 1 for even
     tiling, close to 0 for fields piled on one spot.
     """
-    e = tiling_evenness(positions, D)
+    e = tiling_evenness(positions, d_in)
     return 1 - (1 - e).pow(positions.shape[-1] - 1)

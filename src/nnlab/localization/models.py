@@ -2,13 +2,13 @@
 
 Member ``m`` computes::
 
-    phi_m(x) = sum_k v_k act(w_mk . x / sqrt(D) + b_mk),    act(u) = erf(u / sqrt 2), sigmoid(u) or relu(u),
+    phi_m(x) = sum_k v_k act(w_mk . x / sqrt(d_in) + b_mk),    act(u) = erf(u / sqrt 2), sigmoid(u) or relu(u),
 
 with the second layer ``v`` fixed: ``v_k = 1/K`` (``readout="mean"``, the paper's committee;
 its two output heads ``+-1/K`` against one-hot ``+-1`` targets give exactly this loss) or
 ``v_k = +1/K`` for the first half of the neurons and ``-1/K`` for the second (``"signed"``).
 Only the first layer (and optionally the biases) learn. The weights of all members form one
-tensor ``W [M, K, D]``; with per-member data ``x [M, n, D]`` one ``bmm`` evaluates them all, so
+tensor ``W [M, K, d_in]``; with per-member data ``x [M, n, d_in]`` one ``bmm`` evaluates them all, so
 several gains, the Gaussian clone and several seeds train as one model with
 :func:`nnlab.training.train`.
 
@@ -48,7 +48,7 @@ class TwoLayer(Members):
 
     Args:
         members: number of independent networks ``M``.
-        d_in: input dimension ``D``. width: hidden neurons ``K`` (even when ``bias != "none"`` or
+        d_in: input dimension ``d_in``. width: hidden neurons ``K`` (even when ``bias != "none"`` or
             ``readout="signed"``).
         activation: ``"erf"`` (``erf(u / sqrt 2)``, the paper) or ``"sigmoid"`` (the talk's version);
             ReLU is :class:`ReluTwoLayer`.
@@ -60,7 +60,7 @@ class TwoLayer(Members):
         init_std: standard deviation of the initial weights (reference: 0.1).
         generator: CPU generator for the initial weights.
         dtype: floating dtype of the weights (default: torch's default dtype).
-        scale_input: divide the pre-activation by ``sqrt(D)`` (Ingrosso & Goldt, the default);
+        scale_input: divide the pre-activation by ``sqrt(d_in)`` (Ingrosso & Goldt, the default);
             ``False`` gives ``w . x + b`` (Lufkin et al.).
 
     ``forward(x)`` maps ``x [n, d_in]`` (shared by all members) or ``[M, n, d_in]`` to ``[M, n]``.
@@ -74,7 +74,7 @@ class TwoLayer(Members):
                  scale_input: bool = True):
         super().__init__()
         M = check_int("members", members, minimum=1)
-        D = check_int("d_in", d_in, minimum=1)
+        d_in = check_int("d_in", d_in, minimum=1)
         K = check_int("width", width, minimum=1)
         self.activation = str(check_choice("activation", activation, ACTIVATIONS))
         self.readout = str(check_choice("readout", readout, READOUTS))
@@ -86,10 +86,10 @@ class TwoLayer(Members):
             raise ValueError(f"width must be even with bias={bias!r} or readout='signed' (half the neurons each "
                              f"sign), got {K}")
         check_bool("scale_input", scale_input)
-        self.members, self.d_in, self.width = M, D, K
-        self.input_scale = 1 / math.sqrt(D) if scale_input else 1.0
+        self.members, self.d_in, self.width = M, d_in, K
+        self.input_scale = 1 / math.sqrt(d_in) if scale_input else 1.0
         sign = torch.cat([torch.ones(K - K // 2), -torch.ones(K // 2)]).to(dtype)
-        self.W = nn.Parameter(init_std * torch.randn(M, K, D, generator=generator, dtype=dtype))
+        self.W = nn.Parameter(init_std * torch.randn(M, K, d_in, generator=generator, dtype=dtype))
         b = (bias_value * sign).expand(M, K).clone() if self.bias_mode != "none" else torch.zeros(M, K, dtype=dtype)
         if self.bias_mode == "learnable":
             self.b = nn.Parameter(b)
@@ -113,7 +113,8 @@ class TwoLayer(Members):
         return x
 
     def preactivations(self, x: torch.Tensor) -> torch.Tensor:
-        """``w_mk . x / sqrt(D) + b_mk`` (or without ``sqrt(D)``) for every member, sample and neuron: ``[M, n, K]``."""
+        """``w_mk . x / sqrt(d_in) + b_mk`` (or without ``sqrt(d_in)``) for every member, sample
+        and neuron: ``[M, n, K]``."""
         return torch.baddbmm(self.b[:, None, :], self.inputs(x), self.W.transpose(1, 2), alpha=self.input_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -228,8 +229,8 @@ def fit(model: TwoLayer, task: TwoClassTask, *, steps: int, lr: float, batch_siz
     """
     if not isinstance(model, TwoLayer) or not isinstance(task, TwoClassTask):
         raise ValueError("model must be a TwoLayer and task a TwoClassTask")
-    if task.members != model.members or task.D != model.d_in:
-        raise ValueError(f"task has {task.members} members of dimension {task.D}, the model {model.members} "
+    if task.members != model.members or task.d_in != model.d_in:
+        raise ValueError(f"task has {task.members} members of dimension {task.d_in}, the model {model.members} "
                          f"of {model.d_in}")
     batch_size = check_int("batch_size", batch_size, minimum=1)
     lr = check_real("lr", lr, low=0.0, low_open=True)
@@ -253,9 +254,9 @@ def xavier_std(d_in: int, width: int, scale: float = 1.0) -> float:
 
     Lufkin et al. initialise with Xavier-normal weights scaled by ``sqrt(1e-3)`` (``scale = 1e-3``).
     """
-    D, K = check_int("d_in", d_in, minimum=1), check_int("width", width, minimum=1)
+    d_in, K = check_int("d_in", d_in, minimum=1), check_int("width", width, minimum=1)
     scale = check_real("scale", scale, low=0.0, low_open=True)
-    return math.sqrt(2 * scale / (D + K))
+    return math.sqrt(2 * scale / (d_in + K))
 
 
 def _committee_loss(model: ReluTwoLayer, x: torch.Tensor, xt: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -14,12 +14,12 @@ __all__ = ["plot_fields_image", "plot_fields"]
 
 def _fields(w: torch.Tensor) -> torch.Tensor:
     if not isinstance(w, torch.Tensor) or w.ndim != 2:
-        raise ValueError(f"w must be a tensor [K, D] of receptive fields, got {getattr(w, 'shape', w)!r}")
+        raise ValueError(f"w must be a tensor [K, d_in] of receptive fields, got {getattr(w, 'shape', w)!r}")
     return w.detach().cpu().float()
 
 
 def plot_fields_image(ax: Axes, w: torch.Tensor, title: str = "", normalize: bool = False) -> AxesImage:
-    """All ``K`` fields ``w [K, D]`` as rows of an image, colour scale symmetric around 0.
+    """All ``K`` fields ``w [K, d_in]`` as rows of an image, colour scale symmetric around 0.
 
     With ``normalize`` every row is divided by its largest absolute weight, so weak and strong
     fields are equally visible.
@@ -36,16 +36,16 @@ def plot_fields_image(ax: Axes, w: torch.Tensor, title: str = "", normalize: boo
 
 def plot_fields(ax: Axes, w: torch.Tensor, centre: bool = False, colors: list[str] | None = None,
                 **kwargs) -> None:
-    """Line plots of fields ``w [K, D]``; ``centre`` rolls each one so that its peak sits mid-ring.
+    """Line plots of fields ``w [K, d_in]``; ``centre`` rolls each one so that its peak sits mid-ring.
 
     Rolling is allowed because the data are translation invariant: overlaying centred fields
     shows whether they share one shape (a convolution filter) at different positions.
     """
     w = _fields(w)
-    D = w.shape[1]
+    d_in = w.shape[1]
     for k, row in enumerate(w):
         if centre:
-            row = torch.roll(row, D // 2 - round(float(peak_position(row))) % D)
+            row = torch.roll(row, d_in // 2 - round(float(peak_position(row))) % d_in)
         color = None if colors is None else colors[k % len(colors)]
-        ax.plot(np.arange(D), row.numpy(), color=color, **kwargs)
+        ax.plot(np.arange(d_in), row.numpy(), color=color, **kwargs)
     ax.set(xlabel="input site i (centred on the peak)" if centre else "input site i", ylabel="weight")

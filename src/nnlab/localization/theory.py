@@ -21,7 +21,7 @@ entries of ``a`` and localizes ``w``. With ``p = 1/2`` the flow is
 with ``phi`` written as ``E_1[x 1(w . x > 0)]``. An Euler step of size ``tau`` equals one
 full-batch gradient step with learning rate ``tau`` (:func:`nnlab.localization.models.fit_data`).
 
-Everything is batched over members: ``w [M, D]``, covariances ``[D, D]`` or ``[M, D, D]``,
+Everything is batched over members: ``w [M, d_in]``, covariances ``[d_in, d_in]`` or ``[M, d_in, d_in]``,
 one amplifier table per member.
 """
 
@@ -67,14 +67,14 @@ def phi_cubic(a: torch.Tensor, kappa: float | torch.Tensor) -> torch.Tensor:
     """Cubic approximation ``sqrt(2/pi) (a + (3 - kappa) a^3 / 6)`` of the amplifier: same shape as ``a``.
 
     Args:
-        a: values in ``[-1, 1]``, ``[..., D]``.
+        a: values in ``[-1, 1]``, ``[..., d_in]``.
         kappa: marginal kurtosis (3 for a Gaussian, 1 for a sign); a float or one per member ``[M]``
-            (then ``a`` is ``[M, D]``).
+            (then ``a`` is ``[M, d_in]``).
     """
     a = _check_a(a)
     if isinstance(kappa, torch.Tensor):
         if kappa.ndim != 1 or a.ndim != 2 or kappa.shape[0] != a.shape[0]:
-            raise ValueError(f"kappa as a tensor must be [M] with a [M, D], got {tuple(kappa.shape)} and "
+            raise ValueError(f"kappa as a tensor must be [M] with a [M, d_in], got {tuple(kappa.shape)} and "
                              f"{tuple(a.shape)}")
         if bool((kappa < 1).any()):
             raise ValueError("kappa must be >= 1 (a kurtosis)")
@@ -122,8 +122,8 @@ class PhiTable:
         weights: optional quadrature weights ``[S]`` (shared by all members).
         points: grid points on ``[-1, 1]`` (>= 3).
 
-    Calling the table on ``a [M, D]`` (or ``[D]`` for one member) returns ``phi(a)`` of the
-    same shape: one gather per call, so an Euler step costs ``O(M D)``.
+    Calling the table on ``a [M, d_in]`` (or ``[d_in]`` for one member) returns ``phi(a)`` of the
+    same shape: one gather per call, so an Euler step costs ``O(M d_in)``.
     """
 
     def __init__(self, x: torch.Tensor, weights: torch.Tensor | None = None, points: int = 2001):
@@ -135,12 +135,12 @@ class PhiTable:
         self.members = xs.shape[0]
 
     def __call__(self, a: torch.Tensor) -> torch.Tensor:
-        """``phi(a)`` for ``a [M, D]`` (or ``[D]`` with one member), by linear interpolation."""
+        """``phi(a)`` for ``a [M, d_in]`` (or ``[d_in]`` with one member), by linear interpolation."""
         a = _check_a(a)
         squeeze = a.ndim == 1
         a2 = a[None] if squeeze else a
         if a2.ndim != 2 or a2.shape[0] != self.members:
-            raise ValueError(f"a must be [{self.members}, D] for this table, got {tuple(a.shape)}")
+            raise ValueError(f"a must be [{self.members}, d_in] for this table, got {tuple(a.shape)}")
         P = self.grid.numel()
         pos = (a2.to(torch.float64) + 1) * (P - 1) / 2
         lo = pos.floor().clamp(0, P - 2).long()
@@ -152,7 +152,8 @@ class PhiTable:
 
 
 def covariance(x: torch.Tensor) -> torch.Tensor:
-    """Second-moment matrix ``E[x x^T]`` of zero-mean samples: ``[n, D] -> [D, D]`` or ``[M, n, D] -> [M, D, D]``."""
+    """Second-moment matrix ``E[x x^T]`` of zero-mean samples: ``[n, d_in] -> [d_in, d_in]``
+    or ``[M, n, d_in] -> [M, d_in, d_in]``."""
     x = _tensor("x", x, (2, 3)).to(torch.float64)
     if x.shape[-2] < 2:
         raise ValueError(f"x needs at least 2 samples, got shape {tuple(x.shape)}")
@@ -160,7 +161,8 @@ def covariance(x: torch.Tensor) -> torch.Tensor:
 
 
 def overlap(w: torch.Tensor, cov1: torch.Tensor) -> torch.Tensor:
-    """``a = Sigma_1 w / sqrt(w' Sigma_1 w)``, the correlation of each pixel with ``w . x``: ``[M, D]`` (or ``[D]``)."""
+    """``a = Sigma_1 w / sqrt(w' Sigma_1 w)``, the correlation of each pixel with ``w . x``:
+    ``[M, d_in]`` (or ``[d_in]``)."""
     w = _tensor("w", w, (1, 2))
     cov1 = _tensor("cov1", cov1, (2, 3)).to(w)
     s = (cov1 @ w[..., None])[..., 0]
@@ -168,12 +170,12 @@ def overlap(w: torch.Tensor, cov1: torch.Tensor) -> torch.Tensor:
 
 
 def _check_covs(w: torch.Tensor, cov0: object, cov1: object) -> tuple[torch.Tensor, torch.Tensor]:
-    D = w.shape[-1]
+    d_in = w.shape[-1]
     out = []
     for name, c in (("cov0", cov0), ("cov1", cov1)):
         c = _tensor(name, c, (2, 3))
-        if c.shape[-2:] != (D, D) or (c.ndim == 3 and (w.ndim != 2 or c.shape[0] != w.shape[0])):
-            raise ValueError(f"{name} must be [{D}, {D}] or [M, {D}, {D}] matching w {tuple(w.shape)}, "
+        if c.shape[-2:] != (d_in, d_in) or (c.ndim == 3 and (w.ndim != 2 or c.shape[0] != w.shape[0])):
+            raise ValueError(f"{name} must be [{d_in}, {d_in}] or [M, {d_in}, {d_in}] matching w {tuple(w.shape)}, "
                              f"got {tuple(c.shape)}")
         out.append(c.to(w))
     return out[0], out[1]
@@ -184,8 +186,8 @@ def flow(w: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Callable[
     """The right-hand side ``dw/dt = p phi(a) - (lam Sigma_1 + (1 - lam) Sigma_0) w``: shape of ``w``.
 
     Args:
-        w: weights ``[M, D]`` (or ``[D]``).
-        cov0, cov1: covariances of class 0 (target 0) and class 1 (target 1), ``[D, D]`` or ``[M, D, D]``.
+        w: weights ``[M, d_in]`` (or ``[d_in]``).
+        cov0, cov1: covariances of class 0 (target 0) and class 1 (target 1), ``[d_in, d_in]`` or ``[M, d_in, d_in]``.
         phi: the amplifier, a map ``a -> phi(a)`` of the shape of ``w`` (:func:`phi_gaussian`,
             ``lambda a: phi_cubic(a, kappa)``, a :class:`PhiTable`).
         p: fraction of class-1 samples, in ``(0, 1)``.
@@ -208,7 +210,7 @@ def integrate(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Cal
     """Euler integration ``w <- w + tau * flow(w)`` of :func:`flow` from ``w0``.
 
     Args:
-        w0: initial weights ``[M, D]`` (or ``[D]``). cov0, cov1, phi, p, weight: as in :func:`flow`.
+        w0: initial weights ``[M, d_in]`` (or ``[d_in]``). cov0, cov1, phi, p, weight: as in :func:`flow`.
         tau: step size (> 0); equal to the learning rate of the matching gradient descent.
         steps: Euler steps (>= 1). record_every: keep every this many steps (step 0 and the last always).
 
