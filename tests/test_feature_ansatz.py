@@ -246,8 +246,13 @@ def test_laplace_kernel_values():
 def test_rfm_recovers_relevant_coordinates():
     X, y = fa.low_dim_task(300, 8, gen(), "x1*x2")
     Xt, yt = fa.low_dim_task(300, 8, gen(1), "x1*x2")
-    model = fa.RFM(bandwidth=10.0, reg=1e-3, iters=3).fit(X.double(), y.double(), Xt.double(), yt.double())
-    assert len(model.history) == 4 and model.history[0].M.equal(torch.eye(8, dtype=torch.float64))
+    model = fa.RFM(bandwidth=10.0, reg=1e-3, iters=3)
+    hist = model.fit(X.double(), y.double(), Xt.double(), yt.double())
+    assert hist is model.history and hist.steps == [0, 1, 2, 3]
+    assert hist.metrics["M"][0].equal(torch.eye(8, dtype=torch.float64))
+    # R^2 = 1 - MSE / Var(y): the recorded loss and train R^2 are one quantity seen twice
+    var = float(y.double().var(unbiased=False))
+    assert hist.metrics["train_r2"] == pytest.approx([1 - mse / var for mse in hist.loss], abs=1e-9)
     M = model.M
     assert M[:2, :2].diagonal().min() > 5 * M[2:, 2:].diagonal().max()
     assert model.test_r2[-1] > model.test_r2[0] + 0.1

@@ -187,8 +187,9 @@ def test_resample_shapes_and_above_chance_accuracy(trained):
     wide = rb.resample(model, covs, 0, s.X_train, draws=2, widths=[48, 40], generator=generator(17))
     assert wide.sizes == [64, 48, 40, 10]
     # a retrained classifier on the resampled features does at least about as well
-    W = rb.fit_classifier(res.hidden(s.X_train)[-1], s.y_train)
-    retrained = Ensemble.from_layers([*list(res.weights)[:-1], W])
+    head, hist = rb.fit_classifier(res.hidden(s.X_train)[-1], s.y_train)
+    assert hist.steps[-1] == 100 and head.members == 4
+    retrained = Ensemble.from_layers([*list(res.weights)[:-1], head.weights[0]])
     assert float(rb.accuracy(retrained, s.X_test, s.y_test).mean()) > float(acc.mean()) - 0.02
 
 

@@ -10,18 +10,21 @@ value for the active profile.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
 import torch
 
-from .validation import check_int
+from .validation import check_choice, check_int
 
-__all__ = ["setup", "profile", "sizes", "generator", "default_threads", "elapsed", "tune_malloc"]
+__all__ = ["setup", "profile", "sizes", "generator", "default_threads", "elapsed", "tune_malloc",
+           "best_time"]
 
 PROFILES = ("quick", "full", "auto")
 T = TypeVar("T")
@@ -77,6 +80,27 @@ def elapsed() -> float:
     if _started is None:
         raise ValueError("elapsed() needs setup() to have been called first")
     return time.perf_counter() - _started
+
+
+def best_time(fn: Callable[[], object], *, repeats: int = 3, clock: str = "wall") -> float:
+    """The shortest of ``repeats`` timed calls of ``fn()``, in seconds (the least disturbed run).
+
+    Args:
+        fn: a callable without arguments (wrap arguments in a ``lambda``).
+        repeats: number of timed calls (>= 1).
+        clock: ``"wall"`` (``time.perf_counter``, right for GPU work) or ``"process"``
+            (``time.process_time``: CPU seconds of this process, insensitive to other load).
+    """
+    if not callable(fn):
+        raise ValueError(f"fn must be a callable without arguments, got {type(fn).__name__}")
+    repeats = check_int("repeats", repeats, minimum=1)
+    read = {"wall": time.perf_counter, "process": time.process_time}[check_choice("clock", clock, ("wall", "process"))]
+    best = math.inf
+    for _ in range(repeats):
+        start = read()
+        fn()
+        best = min(best, read() - start)
+    return best
 
 
 def profile() -> str:

@@ -21,7 +21,7 @@ from .networks import (
     preactivation_agop,
     preactivation_isotropy,
 )
-from .rfm import RFM, RFMStep, kernel_gradients, laplace_kernel, mahalanobis_distances, r2_score
+from .rfm import RFM, kernel_gradients, laplace_kernel, mahalanobis_distances, r2_score
 from .tasks import TARGETS, low_dim_task
 
 __all__ = [
@@ -29,6 +29,6 @@ __all__ = [
     "make_mlp", "linear_layers", "layer_gradients", "layer_agops", "preactivation_agop",
     "Isotropy", "isotropy", "preactivation_isotropy", "VARIANTS", "ansatz_correlations",
     "LayerReport", "isotropy_report",
-    "RFM", "RFMStep", "laplace_kernel", "mahalanobis_distances", "kernel_gradients", "r2_score",
+    "RFM", "laplace_kernel", "mahalanobis_distances", "kernel_gradients", "r2_score",
     "TARGETS", "low_dim_task",
 ]

@@ -18,14 +18,16 @@ target depends on.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import torch
 
+from ..training import History
 from ..validation import check_int, check_real
 from .agop import _check_matrix, outer_mean
 
-__all__ = ["mahalanobis_distances", "laplace_kernel", "kernel_gradients", "r2_score", "RFM", "RFMStep"]
+__all__ = ["mahalanobis_distances", "laplace_kernel", "kernel_gradients", "r2_score", "RFM"]
 
 
 def _check_pair(X: torch.Tensor, Z: torch.Tensor, M: torch.Tensor) -> None:
@@ -108,23 +110,15 @@ def r2_score(y_true: torch.Tensor, y_pred: torch.Tensor) -> float:
 
 
 @dataclass
-class RFMStep:
-    """One RFM iteration: the metric used, and the fit's train/test R^2 with that metric."""
-
-    iteration: int
-    M: torch.Tensor
-    train_r2: float
-    test_r2: float | None = None
-
-
-@dataclass
 class RFM:
     """Recursive Feature Machine with the Mahalanobis-Laplace kernel (Radhakrishnan et al. 2024).
 
     ``fit(X, y)`` starts from ``M = I`` and runs ``iters`` times: solve
     ``alpha = (K_M + reg I)^{-1} y``, then ``M <- AGOP`` of the predictor over the training
-    inputs; a final solve uses the last ``M``. ``history[t]`` holds the metric of iteration
-    ``t`` (``t = 0`` is the plain Laplace kernel) and its R^2; there are ``iters + 1`` entries.
+    inputs; a final solve uses the last ``M``. ``fit`` returns a :class:`nnlab.training.History`
+    (also kept as ``history``) with one record per iteration ``t = 0 .. iters`` (``t = 0`` is the
+    plain Laplace kernel): ``loss`` is the training MSE, and the metrics ``"M"`` (the metric
+    used), ``"train_r2"`` and ``"test_r2"`` (``None`` without a test set).
 
     Args:
         bandwidth: ``L`` of the kernel (10 in the paper).
@@ -140,7 +134,7 @@ class RFM:
     M: torch.Tensor | None = field(default=None, init=False)
     alpha: torch.Tensor | None = field(default=None, init=False)
     centers: torch.Tensor | None = field(default=None, init=False)
-    history: list[RFMStep] = field(default_factory=list, init=False)
+    history: History | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.bandwidth = check_real("bandwidth", self.bandwidth, low=0.0, low_open=True)
@@ -159,10 +153,10 @@ class RFM:
         return outer_mean(kernel_gradients(X, X, self.alpha, self.M, self.bandwidth), self.centered)
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor | None = None,
-            y_test: torch.Tensor | None = None) -> RFM:
-        """Run the RFM iterations on ``X`` ``[n, d]``, ``y`` ``[n]`` or ``[n, c]``; returns ``self``.
+            y_test: torch.Tensor | None = None) -> History:
+        """Run the RFM iterations on ``X`` ``[n, d]``, ``y`` ``[n]`` or ``[n, c]``; returns the History.
 
-        With ``X_test, y_test`` the test R^2 of every iteration is recorded in ``history``.
+        With ``X_test, y_test`` the test R^2 of every iteration is recorded too.
         """
         _check_matrix("X", X)
         if not isinstance(y, torch.Tensor) or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
@@ -176,14 +170,21 @@ class RFM:
                 raise ValueError(f"X_test, y_test must be [m, {X.shape[1]}] and [m, *{tuple(y.shape[1:])}], got "
                                  f"{tuple(X_test.shape)} and {getattr(y_test, 'shape', y_test)}")
         self.M = torch.eye(X.shape[1], dtype=X.dtype, device=X.device)
-        self.history = []
+        start = time.perf_counter()
+        hist = History(metrics={"M": [], "train_r2": [], "test_r2": []})
         for t in range(self.iters + 1):
             self._solve(X, y)
-            test = None if X_test is None else r2_score(y_test, self.predict(X_test))
-            self.history.append(RFMStep(t, self.M.clone(), r2_score(y, self.predict(X)), test))
+            fitted = self.predict(X)
+            hist.steps.append(t)
+            hist.loss.append(float(((fitted - y) ** 2).mean()))
+            hist.metrics["M"].append(self.M.clone())
+            hist.metrics["train_r2"].append(r2_score(y, fitted))
+            hist.metrics["test_r2"].append(None if X_test is None else r2_score(y_test, self.predict(X_test)))
             if t < self.iters:
                 self.M = self._agop(X)
-        return self
+        hist.seconds = time.perf_counter() - start
+        self.history = hist
+        return hist
 
     def predict(self, X: torch.Tensor) -> torch.Tensor:
         """Predictions ``K_M(X, X_train) alpha``: ``[m]`` or ``[m, c]``."""
@@ -197,4 +198,6 @@ class RFM:
     @property
     def test_r2(self) -> list[float | None]:
         """Test R^2 per iteration (``None`` where no test set was given)."""
-        return [step.test_r2 for step in self.history]
+        if self.history is None:
+            raise ValueError("test_r2 needs a fitted RFM: call fit(X, y) first")
+        return list(self.history.metrics["test_r2"])

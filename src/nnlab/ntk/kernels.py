@@ -25,7 +25,7 @@ from .models import MLP
 
 __all__ = ["empirical_ntk", "relu_ntk", "relu_nngp", "NTK_METHODS"]
 
-NTK_METHODS = ("auto", "structured", "jacobian")
+NTK_METHODS = ("auto", "structured", "jacobian", "loop")
 
 
 def _check_inputs(x1: torch.Tensor, x2: torch.Tensor | None) -> torch.Tensor:
@@ -101,7 +101,8 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
             parameter tensor (any model); ``"structured"``: for :class:`nnlab.ntk.MLP` only, the block
             of ``W_l`` is ``c_l^2 (delta_(l+1) delta_(l+1)'^T) * (a_l a_l'^T)`` from one batched
             forward and backward pass, never forming the ``[n, P]`` Jacobian; ``"auto"``: structured
-            for an :class:`nnlab.ntk.MLP`, Jacobian otherwise.
+            for an :class:`nnlab.ntk.MLP`, Jacobian otherwise; ``"loop"``: one ``torch.autograd.grad``
+            call per sample, the slow reference the other two are checked and timed against.
 
     Returns:
         ``[n1, n2]`` kernel, or the dictionary described above.
@@ -115,6 +116,10 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
         raise ValueError(f"method='structured' needs an nnlab.ntk.MLP, got {type(model).__name__}")
     if is_mlp and x1.shape[1] != model.d_in:
         raise ValueError(f"x1 must have d_in={model.d_in} features, got shape {tuple(x1.shape)}")
+    if method == "loop":
+        if per_parameter:
+            raise ValueError("per_parameter=True needs method 'auto', 'structured' or 'jacobian', not 'loop'")
+        return _empirical_ntk_loop(model, x1, None if x2 is x1 else x2)
     if is_mlp and method != "jacobian":
         blocks = _mlp_ntk_blocks(model, x1, x2)
     else:

@@ -97,7 +97,7 @@ def train_mlps(
 def fit_classifier(
     features: torch.Tensor, y: torch.Tensor, *, steps: int = 100, lr: float = 0.05,
     init: torch.Tensor | None = None,
-) -> torch.Tensor:
+) -> tuple[Ensemble, History]:
     """Multinomial logistic regression (no bias) on fixed features, one classifier per member.
 
     Full-batch Adam on the mean cross-entropy, all members at once; used to retrain the last
@@ -110,7 +110,8 @@ def fit_classifier(
         init: optional starting weights ``[M, C, N]`` (default zeros).
 
     Returns:
-        Weights ``[M, C, N]`` with ``C = y.max() + 1`` classes.
+        ``(head, history)``: the classifiers as a bias-free :class:`~nnlab.training.Ensemble` whose
+        ``weights[0]`` is ``[M, C, N]`` with ``C = y.max() + 1`` classes, and the training History.
     """
     dims: dict[str, int] = {}
     features = check_tensor("features", features, "M n N", dims=dims)
@@ -124,6 +125,6 @@ def fit_classifier(
     w0 = torch.zeros(M, C, N, dtype=features.dtype, device=features.device) if init is None else init
     head = Ensemble.from_layers([w0])
     features = features.detach()
-    train(head, cross_entropy, lambda step: (features, y),
-          steps=steps, lr=lr, optimizer="adam", progress=False, record_every=steps)
-    return head.weights[0].detach()
+    hist = train(head, cross_entropy, lambda step: (features, y),
+                 steps=steps, lr=lr, optimizer="adam", progress=False, record_every=steps)
+    return head, hist
