@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .validation import check_real_array
+
 __all__ = ["loglog_slope", "SlopeReport", "slope_report"]
 
 
@@ -16,14 +18,12 @@ def loglog_slope(x: ArrayLike, y: ArrayLike) -> float:
     Args:
         x, y: positive arrays of the same shape (at least two distinct ``x``).
     """
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
+    x = check_real_array("x", x, ndim=1, positive=True)
+    y = check_real_array("y", y, ndim=1, positive=True)
     if x.shape != y.shape:
         raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
-    if x.size < 2 or np.unique(x).size < 2:
+    if np.unique(x).size < 2:
         raise ValueError(f"x must hold at least two distinct values, got {x.tolist()}")
-    if np.any(x <= 0) or np.any(y <= 0) or not np.all(np.isfinite(x * y)):
-        raise ValueError("x and y must be finite and positive for a log-log fit")
     slope, _ = np.polyfit(np.log(x), np.log(y), 1)
     return float(slope)
 
@@ -59,10 +59,10 @@ def slope_report(x: ArrayLike, values: ArrayLike, window: int = 3) -> SlopeRepor
         :class:`SlopeReport`; a drift between ``head`` and ``tail`` larger than ``se`` means the
         power law does not hold over the whole range.
     """
-    x = np.asarray(x, dtype=float).ravel()
-    v = np.asarray(values, dtype=float)
+    x = check_real_array("x", x, ndim=1, positive=True)
+    v = check_real_array("values", values, ndim=(1, 2), positive=True)
     v = v[:, None] if v.ndim == 1 else v
-    if v.ndim != 2 or v.shape[0] != x.size:
+    if v.shape[0] != x.size:
         raise ValueError(f"values must have shape [{x.size}] or [{x.size}, seeds], got {v.shape}")
     if isinstance(window, bool) or not isinstance(window, int) or not 2 <= window <= x.size:
         raise ValueError(f"window must be an integer in [2, {x.size}], got {window!r}")

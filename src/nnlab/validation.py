@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-__all__ = ["check_int", "check_real", "check_choice", "check_bool", "check_tensor", "check_float_dtype"]
+__all__ = ["check_int", "check_real", "check_choice", "check_bool", "check_tensor", "check_float_dtype",
+           "check_real_array"]
 
 
 def check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -149,3 +150,31 @@ def check_float_dtype(name: str, dtype: object) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"{name} must be a floating torch dtype (torch.float32 or torch.float64), got {dtype!r}")
     return dtype
+
+
+def check_real_array(name: str, value: object, *, ndim: int | tuple[int, ...] | None = None,
+                     positive: bool = False, nonempty: bool = True) -> np.ndarray:
+    """Return ``value`` (a tensor, numpy array or nested list of reals) as a float64 numpy array.
+
+    Rejects bool and complex entries, NaN/inf, an empty array (unless ``nonempty=False``), a
+    number of dimensions outside ``ndim``, and with ``positive`` any entry ``<= 0``.
+    """
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be an array of real numbers, got {type(value).__name__}") from err
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"{name} must hold real numbers (integer or float), got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if allowed is not None and arr.ndim not in allowed:
+        raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, got shape {arr.shape}")
+    if nonempty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must be positive, got minimum {arr.min():g}")
+    return arr
