@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from nnlab.validation import check_choice, check_int, check_real
 
@@ -26,3 +27,14 @@ def test_check_choice():
     assert check_choice("kind", "a", ("a", "b")) == "a"
     with pytest.raises(ValueError, match=r"kind must be one of \('a', 'b'\), got 'c'"):
         check_choice("kind", "c", ("a", "b"))
+
+
+def test_check_tensor_leading_ellipsis_allows_any_batch_dimensions():
+    from nnlab.validation import check_tensor
+    dims = {}
+    for shape in [(5,), (2, 5), (3, 2, 5)]:
+        assert check_tensor("w", torch.ones(shape), "... d_in", dims=dims).shape == shape
+    with pytest.raises(ValueError, match="w must have shape"):
+        check_tensor("w", torch.ones(2, 4), "... d_in", dims=dims)  # d_in bound to 5 above
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        check_tensor("w", torch.ones(5), "... K d_in")

@@ -97,8 +97,9 @@ def check_tensor(
         value: a tensor; a list, tuple, number or numpy array is converted with ``torch.as_tensor``.
         shape: a shape spec, ``"M n d_in"`` or ``("M", "n", 5)``: one entry per dimension, an
             integer for a fixed size, a name for a size that must agree wherever the same name
-            appears (in this call and in the other calls sharing ``dims``), ``"*"`` for any size.
-            ``None`` accepts any shape.
+            appears (in this call and in the other calls sharing ``dims``), ``"*"`` for any size;
+            a leading ``"..."`` allows any number of batch dimensions before the named ones
+            (``"... d_in"``). ``None`` accepts any shape.
         dims: sizes bound so far, ``{name: size}``; updated in place with the new bindings, so
             consecutive calls check that the arguments agree (``x [n, d]`` with ``y [n]``).
         floating: require a real floating dtype (integer, bool and complex tensors are rejected,
@@ -130,9 +131,16 @@ def check_tensor(
 def _check_shape(name: str, x: torch.Tensor, shape: str | Sequence[str | int], dims: dict[str, int]) -> None:
     spec = shape.split() if isinstance(shape, str) else list(shape)
     label = "[" + ", ".join(str(s) for s in spec) + "]"
-    if x.ndim != len(spec):
-        raise ValueError(f"{name} must have shape {label} ({len(spec)} dimensions), got {tuple(x.shape)}")
-    for size, want in zip(x.shape, spec):
+    if spec[:1] == ["..."]:  # any number of leading batch dimensions
+        spec = spec[1:]
+        if x.ndim < len(spec):
+            raise ValueError(f"{name} must have shape {label} (at least {len(spec)} dimensions), got {tuple(x.shape)}")
+        sizes = x.shape[x.ndim - len(spec):]
+    else:
+        if x.ndim != len(spec):
+            raise ValueError(f"{name} must have shape {label} ({len(spec)} dimensions), got {tuple(x.shape)}")
+        sizes = x.shape
+    for size, want in zip(sizes, spec):
         if want == "*":
             continue
         if isinstance(want, int) or (isinstance(want, str) and want.isdigit()):
