@@ -60,7 +60,7 @@ def test_sparsity_outside_unit_interval_raises(bad):
         sparse_features(10, 5, bad)
     with pytest.raises(ValueError, match="sparsity"):
         sparse_features(10, 5, torch.tensor([0.2, bad]))
-    with pytest.raises(ValueError, match="sparsity"):
+    with pytest.raises(ValueError, match="sparsities"):  # the argument's name
         train_toy_models([0.1, bad], steps=1)
 
 

@@ -16,14 +16,23 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..validation import check_int
+from ..validation import check_float_dtype, check_int, check_tensor
 
 __all__ = ["tent_map", "sawtooth", "yarotsky_square", "yarotsky_partial_sum", "relu_mlp"]
 
 
 def tent_map(x: torch.Tensor, k: int = 1) -> torch.Tensor:
-    """``Delta^k(x)``, the tent map ``Delta(x) = 2 min(x, 1 - x)`` on [0, 1] applied ``k`` times."""
+    """``Delta^k(x)``, the tent map ``Delta(x) = 2 min(x, 1 - x)`` on [0, 1] applied ``k`` times.
+
+    Elementwise: ``x`` is a real floating tensor of any shape (0-d included; a list or array is
+    converted), finite and non-empty. ``k >= 0``.
+    """
+    x = check_tensor("x", x)
     k = check_int("k", k, minimum=0)
+    return _tent(x, k)
+
+
+def _tent(x: torch.Tensor, k: int) -> torch.Tensor:
     for _ in range(k):
         x = 2 * torch.minimum(x, 1 - x)
     return x
@@ -44,6 +53,7 @@ def sawtooth(k: int, dtype: torch.dtype = torch.float64) -> nn.Sequential:
     next ``g`` is ``2 ReLU(g) - 4 ReLU(g - 1/2)``, folded into the next layer's weights.
     """
     k = check_int("k", k, minimum=1)
+    dtype = check_float_dtype("dtype", dtype)
     layers: list[nn.Module] = [_linear([[1.0], [1.0]], [0.0, -0.5], dtype), nn.ReLU()]
     for _ in range(k - 1):
         layers += [_linear([[2.0, -4.0], [2.0, -4.0]], [0.0, -0.5], dtype), nn.ReLU()]
@@ -52,11 +62,15 @@ def sawtooth(k: int, dtype: torch.dtype = torch.float64) -> nn.Sequential:
 
 
 def yarotsky_partial_sum(x: torch.Tensor, m: int) -> torch.Tensor:
-    """``f_m(x) = x - sum_{s=1}^m Delta^s(x) / 4^s`` evaluated directly (the reference)."""
+    """``f_m(x) = x - sum_{s=1}^m Delta^s(x) / 4^s`` evaluated directly (the reference).
+
+    ``x`` as in :func:`tent_map` (any shape, real floating, finite); ``m >= 0``.
+    """
+    x = check_tensor("x", x)
     m = check_int("m", m, minimum=0)
     out, g = x.clone(), x
     for s in range(1, m + 1):
-        g = tent_map(g)
+        g = _tent(g, 1)
         out = out - g / 4**s
     return out
 
@@ -70,6 +84,7 @@ def yarotsky_square(m: int, dtype: torch.dtype = torch.float64) -> nn.Sequential
     and ``f_s = f_{s-1} - (2 ReLU(g) - 4 ReLU(g - 1/2)) / 4^s``.
     """
     m = check_int("m", m, minimum=1)
+    dtype = check_float_dtype("dtype", dtype)
     layers: list[nn.Module] = [_linear([[1.0], [1.0], [1.0]], [0.0, 0.0, -0.5], dtype), nn.ReLU()]
     for s in range(1, m):
         q = 4.0**s
@@ -90,6 +105,7 @@ def relu_mlp(depth: int, width: int, generator: torch.Generator | None = None,
     """
     depth = check_int("depth", depth, minimum=1)
     width = check_int("width", width, minimum=1)
+    dtype = check_float_dtype("dtype", dtype)
     sizes = [1] + [width] * depth + [1]
     layers: list[nn.Module] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):

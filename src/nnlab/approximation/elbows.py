@@ -12,6 +12,7 @@ and seeds trains as one model.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
 import torch
@@ -19,7 +20,7 @@ from torch import nn
 
 from ..members import Members
 from ..training import History, mse_per_member, train
-from ..validation import check_choice, check_int, check_real, check_tensor
+from ..validation import check_choice, check_float_dtype, check_int, check_real, check_tensor
 
 __all__ = ["ElbowNet", "interpolant", "fit_elbow_nets", "elbow_status", "distance_to_nearest"]
 
@@ -48,7 +49,10 @@ class ElbowNet(Members):
 
     Parameters ``w, b, a`` have shape ``[M, H]`` with ``H = max(widths)``, ``c`` has shape
     ``[M]``; ``mask[m, j] = 1`` for the units member ``m`` really has. ``forward(x)`` maps
-    ``x: [N]`` to ``[M, N]``. A :class:`~nnlab.members.Members` model: ``select`` keeps the
+    ``x: [N]`` (or ``[N, 1]``; cast to the parameters' dtype) to ``[M, N]``; being the training
+    loop's hot path it checks the dtype and shape of ``x`` but not its values (NaN or inf
+    propagate; a finiteness check would synchronize the device every step). A
+    :class:`~nnlab.members.Members` model: ``select`` keeps the
     chosen members' widths, ``member(i)`` is an ordinary ``nn.Sequential``.
     """
 
@@ -67,6 +71,7 @@ class ElbowNet(Members):
         widths = [check_int("widths[i]", w, minimum=1) for w in _as_list("widths", widths)]
         check_choice("init", init, INITS)
         lo, hi = _interval(lo, hi)
+        dtype = check_float_dtype("dtype", dtype)
         M, H = len(widths), max(widths)
         mask = (torch.arange(H)[None, :] < torch.tensor(widths)[:, None]).to(dtype)
         u = lambda *shape: 2 * torch.rand(*shape, generator=generator, dtype=dtype) - 1  # noqa: E731
@@ -115,7 +120,7 @@ class ElbowNet(Members):
         return net
 
     def elbows(self, x: torch.Tensor) -> torch.Tensor:
-        """Each unit's contribution ``a_j ReLU(w_j x + b_j)``: ``[M, H, N]`` for ``x: [N]``."""
+        """Each unit's contribution ``a_j ReLU(w_j x + b_j)``: ``[M, H, N]`` for ``x: [N]`` (finite)."""
         x = _as_inputs(x, self.w)
         h = torch.relu(self.w[:, :, None] * x + self.b[:, :, None])
         return (self.a * self.mask)[:, :, None] * h
@@ -127,7 +132,7 @@ class ElbowNet(Members):
         their contributions summed per member with ``index_add``, so a sweep of widths
         1..64 costs the sum of the widths, not ``M * max(widths)``.
         """
-        x = _as_inputs(x, self.w)[0, 0]
+        x = _as_inputs(x, self.w, finite=False)[0, 0]
         m, j = self._units()
         h = torch.relu(self.w[m, j, None] * x + self.b[m, j, None])
         out = torch.zeros(len(self.widths), x.shape[0], dtype=h.dtype, device=h.device)
@@ -163,14 +168,21 @@ class ElbowNet(Members):
 
 
 def _as_list(name: str, values: Sequence[int] | int) -> list:
-    values = [values] if isinstance(values, int) else list(values)
+    if isinstance(values, (str, bytes)) or not (isinstance(values, numbers.Integral) or hasattr(values, "__iter__")):
+        raise ValueError(f"{name} must be an integer or a sequence of integers, got {values!r}")
+    values = [values] if isinstance(values, numbers.Integral) else list(values)
     if not values:
         raise ValueError(f"{name} must hold at least one value, got an empty sequence")
     return values
 
 
-def _as_inputs(x: torch.Tensor, like: torch.Tensor, name: str = "x") -> torch.Tensor:
-    x = check_tensor(name, x, dtype=like.dtype, finite=False)
+def _check_net(net: object) -> None:
+    if not isinstance(net, ElbowNet):
+        raise ValueError(f"net must be an ElbowNet, got {type(net).__name__}")
+
+
+def _as_inputs(x: torch.Tensor, like: torch.Tensor, name: str = "x", finite: bool = True) -> torch.Tensor:
+    x = check_tensor(name, x, dtype=like.dtype, finite=finite)
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
     if x.ndim != 1:
@@ -196,23 +208,39 @@ def interpolant(
     and for ``f = x^2`` exactly ``h^2 / 4``.
 
     Args:
-        f: vectorized target, tensor ``[N] -> [N]``.
+        f: vectorized target, tensor ``[N] -> [N]``; its values at the knots must be real and finite.
         pieces: the number of linear pieces ``n`` (one member per entry).
+        lo, hi: the interval, ``lo < hi``. dtype: a floating dtype.
     """
+    if not callable(f):
+        raise ValueError(f"f must be a callable tensor [N] -> [N], got {type(f).__name__}")
     lo, hi = _interval(lo, hi)
     pieces = [check_int("pieces[i]", n, minimum=1) for n in _as_list("pieces", pieces)]
+    dtype = check_float_dtype("dtype", dtype)
     H = max(pieces)
     w = torch.zeros(len(pieces), H, dtype=dtype)
     b, a, c = torch.zeros_like(w), torch.zeros_like(w), torch.zeros(len(pieces), dtype=dtype)
     for m, n in enumerate(pieces):
         knots = torch.linspace(lo, hi, n + 1, dtype=dtype)
-        values = f(knots).to(dtype)
+        values = _knot_values(f, knots).to(dtype)
         slopes = torch.diff(values) / torch.diff(knots)
         w[m, :n] = 1.0
         b[m, :n] = -knots[:-1]
         a[m, :n] = torch.cat([slopes[:1], torch.diff(slopes)])
         c[m] = values[0]
     return ElbowNet.from_elbows(w, b, a, c, widths=pieces)
+
+
+def _knot_values(f: Callable[[torch.Tensor], torch.Tensor], knots: torch.Tensor) -> torch.Tensor:
+    values = f(knots)
+    if not isinstance(values, torch.Tensor) or values.shape != knots.shape:
+        raise ValueError(f"f must map the knots [{knots.numel()}] to a tensor of the same shape, got "
+                         f"{tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__}")
+    if values.is_complex():
+        raise ValueError(f"f must return real values, got dtype {values.dtype}")
+    if values.is_floating_point() and not bool(torch.isfinite(values).all()):
+        raise ValueError("f must be finite at the knots, got NaN or inf")
+    return values
 
 
 def fit_elbow_nets(
@@ -244,6 +272,9 @@ def fit_elbow_nets(
     """
     seeds = check_int("seeds", seeds, minimum=1)
     widths = [check_int("widths[i]", w, minimum=1) for w in _as_list("widths", widths)]
+    check_choice("init", init, INITS)
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
     x = check_tensor("x", x)
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
@@ -269,7 +300,9 @@ def elbow_status(net: ElbowNet, x: torch.Tensor) -> dict[str, torch.Tensor]:
     - ``kinked``: its breakpoint lies inside the data: an elbow that shapes the fit.
 
     Masked units (beyond a member's width) are in no class; ``mask.sum(1)`` counts per member.
+    ``x`` is ``[N]`` (or ``[N, 1]``), real floating and finite.
     """
+    _check_net(net)
     # A unit's pre-activation is affine in x, so it is positive on every input iff it is at the
     # smallest and the largest input, and non-positive on every input iff it is at both.
     ends = _as_inputs(x, net.w)
@@ -284,9 +317,10 @@ def elbow_status(net: ElbowNet, x: torch.Tensor) -> dict[str, torch.Tensor]:
 def distance_to_nearest(net: ElbowNet, points: torch.Tensor) -> torch.Tensor:
     """Distance from every unit's breakpoint to the nearest of ``points``: ``[M, H]``.
 
-    ``points`` has shape ``[P]`` (e.g. the training inputs); masked units and units with
+    ``points`` has shape ``[P]`` (e.g. the training inputs; real floating, finite); masked units and units with
     ``w = 0`` get NaN.
     """
+    _check_net(net)
     points = _as_inputs(points, net.w, "points")[0, 0]
     beta = net.breakpoints()
     return (beta[:, :, None] - points).abs().amin(dim=-1)

@@ -32,6 +32,9 @@ class Piece:
 
 
 def _layers(model: nn.Module) -> list[nn.Module]:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Sequential of nn.Linear, nn.ReLU and nn.Identity layers, "
+                         f"got {type(model).__name__}")
     layers = list(model) if isinstance(model, nn.Sequential) else [model]
     flat: list[nn.Module] = []
     for layer in layers:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import is_color_like
 from torch import nn
 
-from .elbows import ElbowNet
+from ..validation import check_int
+from .elbows import ElbowNet, _interval
 from .pieces import linear_pieces
 
 __all__ = ["plot_elbows", "plot_pieces"]
@@ -17,8 +19,17 @@ def plot_elbows(ax: Axes, net: ElbowNet, member: int, lo: float = -1.0, hi: floa
                 n: int = 801, color: str = "k") -> None:
     """Draw member ``member``'s elbows ``a_j ReLU(w_j x + b_j)`` (thin) and their sum ``f`` (thick).
 
-    Breakpoints inside ``[lo, hi]`` are marked with ticks on the x-axis.
+    Breakpoints inside ``[lo, hi]`` are marked with ticks on the x-axis. ``member`` indexes the
+    members of ``net`` (negative indices count from the end), ``lo < hi`` (both finite),
+    ``n >= 2`` is the number of points drawn and ``color`` a matplotlib colour.
     """
+    if not isinstance(net, ElbowNet):
+        raise ValueError(f"net must be an ElbowNet, got {type(net).__name__}")
+    member = check_int("member", member, minimum=-len(net.widths), maximum=len(net.widths) - 1)
+    lo, hi = _interval(lo, hi)
+    n = check_int("n", n, minimum=2)
+    if not is_color_like(color):
+        raise ValueError(f"color must be a matplotlib colour, got {color!r}")
     x = torch.linspace(lo, hi, n, dtype=net.w.dtype)
     with torch.no_grad():
         parts = net.elbows(x)[member, : net.widths[member]].cpu().numpy()

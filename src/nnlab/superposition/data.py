@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import torch
 
-from ..validation import check_int, check_real
+from ..validation import check_bool, check_int, check_real, check_tensor
 
 __all__ = ["importance", "sparse_features", "check_sparsity"]
 
 
-def check_sparsity(sparsity: float | torch.Tensor) -> float | torch.Tensor:
-    """Return ``sparsity`` (a number or a 1-D tensor) after checking that it lies in ``[0, 1]``."""
+def check_sparsity(sparsity: float | torch.Tensor, name: str = "sparsity") -> float | torch.Tensor:
+    """Return ``sparsity`` (a number or a 1-D float tensor) after checking that it lies in ``[0, 1]``.
+
+    ``name`` is the argument's name in the message. A tensor must be real floating, non-empty,
+    1-D and free of NaN (a 0-d tensor is rejected: pass a number for one sparsity).
+    """
     if isinstance(sparsity, torch.Tensor):
-        if sparsity.ndim > 1 or sparsity.numel() == 0 or not sparsity.is_floating_point():
-            raise ValueError(f"sparsity must be a number or a non-empty 1-D float tensor, got shape "
-                             f"{tuple(sparsity.shape)} and dtype {sparsity.dtype}")
+        if sparsity.ndim != 1:
+            raise ValueError(f"{name} must be a number or a non-empty 1-D float tensor, got shape "
+                             f"{tuple(sparsity.shape)}")
+        check_tensor(name, sparsity, "I", finite=False)  # dtype and emptiness; the range check below covers NaN
         bad = ~((sparsity >= 0) & (sparsity <= 1))
         if bool(bad.any()):
-            raise ValueError(f"sparsity must lie in [0, 1], got {float(sparsity[bad][0])}")
+            raise ValueError(f"{name} must lie in [0, 1], got {float(sparsity[bad][0])}")
         return sparsity
-    return check_real("sparsity", sparsity, low=0.0, high=1.0)
+    return check_real(name, sparsity, low=0.0, high=1.0)
 
 
 def importance(d_in: int, decay: float = 0.9) -> torch.Tensor:
@@ -71,6 +76,7 @@ def sparse_features(
     batch = check_int("batch", batch, minimum=1)
     d_in = check_int("d_in", d_in, minimum=1)
     sparsity = check_sparsity(sparsity)
+    check_bool("shared", shared)
     if not isinstance(sparsity, torch.Tensor):
         u = torch.rand(batch, d_in, generator=generator)
         r = torch.rand(batch, d_in, generator=generator)

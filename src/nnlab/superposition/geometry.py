@@ -11,32 +11,36 @@ from dataclasses import dataclass
 
 import torch
 
-from ..validation import check_real
+from ..validation import check_real, check_tensor
 
 __all__ = ["dims_per_feature", "feature_dimensionality", "Encoding", "classify_encoding", "ENCODINGS"]
 
 ENCODINGS = ("orthogonal", "antipodal pair + 1", "two antipodal pairs", "pentagon", "other")
 
 
-def _as_batched(W: torch.Tensor) -> torch.Tensor:
-    if not isinstance(W, torch.Tensor) or W.ndim not in (2, 3):
-        raise ValueError(f"W must be a tensor [m, n] or [I, m, n], got {getattr(W, 'shape', type(W))}")
-    return (W[None] if W.ndim == 2 else W).detach()
+def _as_batched(W: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """``(W [I, m, n], single)``: ``W`` checked (real floating, finite, non-empty) and batched."""
+    W = check_tensor("W", W)
+    if W.ndim not in (2, 3):
+        raise ValueError(f"W must be a tensor [m, n] or [I, m, n], got shape {tuple(W.shape)}")
+    return (W[None] if W.ndim == 2 else W).detach(), W.ndim == 2
 
 
 def dims_per_feature(W: torch.Tensor) -> torch.Tensor:
     """Dimensions per feature ``D* = m / ||W||_F^2`` for each instance.
 
     Args:
-        W: weights ``[m, n]`` or ``[I, m, n]`` (feature ``i`` is column ``W[:, i]``).
+        W: weights ``[m, n]`` or ``[I, m, n]`` (feature ``i`` is column ``W[:, i]``); here and in
+            the other functions of this module a real floating, finite, non-empty tensor (a
+            list or array is converted).
 
     Returns:
         ``[I]`` (a 0-d tensor for ``[m, n]``). Two orthogonal unit features in ``m = 2`` give 1,
         five unit features give 0.4.
     """
-    Wb = _as_batched(W)
+    Wb, single = _as_batched(W)
     d = Wb.shape[1] / (Wb**2).sum((1, 2))
-    return d[0] if W.ndim == 2 else d
+    return d[0] if single else d
 
 
 def feature_dimensionality(W: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -54,13 +58,13 @@ def feature_dimensionality(W: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
         ``[n]`` or ``[I, n]``.
     """
     eps = check_real("eps", eps, low=0.0, low_open=True)
-    Wb = _as_batched(W)
+    Wb, single = _as_batched(W)
     norms = Wb.norm(dim=1)  # [I, n]
     unit = Wb / norms.clamp_min(eps)[:, None, :]
     overlap = torch.bmm(unit.transpose(1, 2), Wb)  # [I, n, n]: W_i_hat . W_j
     denom = (overlap**2).sum(-1)  # [I, n]
     d = torch.where(norms > eps, norms**2 / denom.clamp_min(eps), torch.zeros_like(norms))
-    return d[0] if W.ndim == 2 else d
+    return d[0] if single else d
 
 
 @dataclass
@@ -94,7 +98,7 @@ def classify_encoding(W: torch.Tensor, norm_threshold: float = 0.5, cos_threshol
     norm_threshold = check_real("norm_threshold", norm_threshold, low=0.0, low_open=True)
     cos_threshold = check_real("cos_threshold", cos_threshold, low=-1.0, high=0.0, high_open=True)
     angle_tol = check_real("angle_tol", angle_tol, low=0.0, high=math.pi, low_open=True, high_open=True)
-    Wb = _as_batched(W)
+    Wb, _ = _as_batched(W)
     n_inst, m, n = Wb.shape
     norms = Wb.norm(dim=1)
     rep = norms > norm_threshold  # [I, n]

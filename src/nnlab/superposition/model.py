@@ -22,7 +22,12 @@ ACTIVATIONS = ("relu", "swish")
 
 
 def swish(x: torch.Tensor, gamma: float = 30.0) -> torch.Tensor:
-    """The analytic ReLU surrogate ``x * sigmoid(gamma x)``; ``|swish - ReLU| <= 0.28 / gamma``."""
+    """The analytic ReLU surrogate ``x * sigmoid(gamma x)``; ``|swish - ReLU| <= 0.28 / gamma``.
+
+    Elementwise: ``x`` is a real floating tensor of any shape (0-d included; a list or array is
+    converted), finite and non-empty. ``gamma > 0``.
+    """
+    x = check_tensor("x", x)
     gamma = check_real("gamma", gamma, low=0.0, low_open=True)
     return x * torch.sigmoid(gamma * x)
 
@@ -44,7 +49,9 @@ class ToyModel(Members):
         b: parameter ``[I, n]``.
 
     ``forward(x)`` maps ``x [B, n]`` (shared by all instances) or ``[I, B, n]`` (one batch per
-    instance) to ``[I, B, n]``.
+    instance) to ``[I, B, n]``; float64 data are cast to the weights' dtype. Its dtype and shape
+    are checked, its values are not: forward is the training loop's hot path, where a finiteness
+    check would synchronize the device every step, so NaN or inf in ``x`` propagate to the output.
     """
 
     member_tensors = ("W", "b")
@@ -72,7 +79,7 @@ class ToyModel(Members):
         if x.shape[-1] != self.d_in:
             raise ValueError(f"x must have shape [B, {self.d_in}] or [{self.members}, B, {self.d_in}], "
                              f"got {tuple(x.shape)}")
-        return reconstruct(self.W, self.b, x, self.activation, self.gamma)
+        return _reconstruct(self.W, self.b, x, self.activation, self.gamma)
 
 
 def reconstruct(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, activation: str = "relu",
@@ -80,8 +87,21 @@ def reconstruct(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, activation: s
     """The toy model's forward pass ``act(W^T W x + b)`` on tensors: ``W [I, m, n]``, ``b [I, n]``, ``x [I, B, n]``.
 
     The one implementation of the forward pass, used by :class:`ToyModel` and by evaluations
-    that process the instances in chunks. Returns ``[I, B, n]``.
+    that process the instances in chunks. Returns ``[I, B, n]``. The arguments are checked
+    (real floating, finite, non-empty, shapes that agree); ``b`` and ``x`` are cast to ``W``'s
+    dtype. ``activation`` is ``"relu"`` or ``"swish"`` (with sharpness ``gamma > 0``).
     """
+    dims: dict[str, int] = {}
+    W = check_tensor("W", W, "I m n", dims=dims)
+    b = check_tensor("b", b, "I n", dims=dims, dtype=W.dtype)
+    x = check_tensor("x", x, "I B n", dims=dims, dtype=W.dtype)
+    check_choice("activation", activation, ACTIVATIONS)
+    gamma = check_real("gamma", gamma, low=0.0, low_open=True)
+    return _reconstruct(W, b, x, activation, gamma)
+
+
+def _reconstruct(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, activation: str, gamma: float) -> torch.Tensor:
+    """:func:`reconstruct` without the checks (the callers have checked their inputs)."""
     gram = torch.bmm(W.transpose(1, 2), W)  # W^T W: [I, n, n]
     pre = torch.baddbmm(b[:, None, :], x, gram)
     return torch.relu(pre) if activation == "relu" else pre * torch.sigmoid(gamma * pre)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..validation import check_real
+from ..validation import check_real, check_tensor
 from .geometry import ENCODINGS
 
 __all__ = ["BestRuns", "best_runs", "free_energy_crossing"]
@@ -37,15 +37,17 @@ def best_runs(loss: torch.Tensor, labels: Sequence | np.ndarray,
     """For every encoding name, the lowest loss over the runs of that encoding at each sparsity.
 
     Args:
-        loss: ``[S, R]``: the loss of run ``r`` at sparsity ``s``.
+        loss: ``[S, R]``: the loss of run ``r`` at sparsity ``s`` (real floating, finite; a list or
+            array is converted).
         labels: ``[S, R]`` encoding labels (as from :func:`classify_encoding`, reshaped).
-        names: the encodings to report.
+        names: the encodings to report (a sequence of strings, not one string).
 
     Returns:
         ``{name: BestRuns}`` with ``loss`` and ``seed`` of shape ``[S]``.
     """
-    if not isinstance(loss, torch.Tensor) or loss.ndim != 2:
-        raise ValueError(f"loss must be a tensor [S, R], got {getattr(loss, 'shape', type(loss).__name__)}")
+    loss = check_tensor("loss", loss, "S R")
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"names must be a sequence of encoding names (strings), got {names!r}")
     labels = np.asarray(labels)
     if labels.shape != tuple(loss.shape):
         raise ValueError(f"labels must have the shape of loss {tuple(loss.shape)}, got {labels.shape}")

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 
-from ..validation import check_int
+from ..validation import check_int, check_tensor
 
 __all__ = ["plot_features"]
 
@@ -19,11 +19,13 @@ def plot_features(ax: Axes, W: torch.Tensor, title: str | None = None) -> None:
 
     Args:
         ax: matplotlib axes.
-        W: ``[2, n]`` weights of one instance (``m = 2``).
+        W: ``[2, n]`` weights of one instance (``m = 2``): real floating and finite (a list or
+            array is converted).
         title: optional axes title.
     """
-    if not isinstance(W, torch.Tensor) or W.ndim != 2 or W.shape[0] != 2:
-        raise ValueError(f"W must be a tensor [2, n] (one instance, m = 2), got {getattr(W, 'shape', type(W))}")
+    W = check_tensor("W", W, (2, "n"))  # one instance, m = 2: real floating, finite, non-empty
+    if title is not None and not isinstance(title, str):
+        raise ValueError(f"title must be a string or None, got {type(title).__name__}")
     n = check_int("d_in", W.shape[1], minimum=1)
     W = W.detach().cpu()
     colors = plt.cm.viridis(torch.linspace(0, 0.9, n).numpy())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..validation import check_tensor
+from ..validation import check_real, check_tensor
 
 __all__ = ["GridPosterior", "product_model_posterior", "product_model_hessian"]
 
@@ -46,7 +46,12 @@ class GridPosterior:
 
 
 def product_model_hessian(w1: float, w2: float, sxx: float, sxy: float) -> torch.Tensor:
-    """The Hessian of the negative log posterior of ``y = x w1 w2`` at ``(w1, w2)``: ``[2, 2]`` (float64)."""
+    """The Hessian of the negative log posterior of ``y = x w1 w2`` at ``(w1, w2)``: ``[2, 2]`` (float64).
+
+    All four arguments are finite real numbers; ``sxx = sum x_i^2 >= 0``.
+    """
+    w1, w2 = check_real("w1", w1), check_real("w2", w2)
+    sxx, sxy = check_real("sxx", sxx, low=0.0), check_real("sxy", sxy)
     off = 2 * w1 * w2 * sxx - sxy
     return torch.tensor([[w2 * w2 * sxx + 1, off], [off, w1 * w1 * sxx + 1]], dtype=torch.float64)
 

@@ -73,7 +73,8 @@ def sgld_llc(
         model: the trained module; its parameters are ``w*`` (not modified).
         loss_fn: ``loss_fn(f, *batch)`` calling ``f`` like the model and returning the mean loss
             per sample (a scalar, or ``[M]`` for ``M`` independent members such as toy-model instances).
-        data: tensors sharing their sample dimension ``n`` (dimension ``sample_dim``).
+        data: tensors sharing their sample dimension ``n`` (dimension ``sample_dim``): real
+            (floating, or integer such as labels), finite and non-empty.
         steps: SGLD steps per chain (>= 1). burnin: initial steps left out of the average (< steps).
         chains: independent chains (>= 1).
         lr: step size ``epsilon`` (> 0).
@@ -87,6 +88,12 @@ def sgld_llc(
     Returns:
         :class:`LLCEstimate`.
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Module, got {type(model).__name__}")
+    if not any(True for _ in model.parameters()):
+        raise ValueError("model must have parameters (w*), got a module without any")
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn must be callable as loss_fn(f, *batch), got {type(loss_fn).__name__}")
     steps = check_int("steps", steps, minimum=1)
     burnin = check_int("burnin", burnin, minimum=0, maximum=steps - 1)
     chains = check_int("chains", chains, minimum=1)
@@ -96,6 +103,9 @@ def sgld_llc(
     if not isinstance(data, (tuple, list)) or not data or not all(isinstance(t, torch.Tensor) for t in data):
         raise ValueError("data must be a non-empty tuple of tensors sharing their sample dimension")
     data = tuple(check_tensor(f"data[{i}]", t, floating=False) for i, t in enumerate(data))
+    for i, t in enumerate(data):
+        if t.is_complex():
+            raise ValueError(f"data[{i}] must be a real tensor (floating, or integer labels), got dtype {t.dtype}")
     if any(t.ndim <= sample_dim for t in data):
         raise ValueError(f"data tensors need a dimension {sample_dim} (sample_dim), "
                          f"got {[tuple(t.shape) for t in data]}")
@@ -157,11 +167,18 @@ class PowerModel(nn.Module):
 
     Args:
         a, b: positive integer exponents, one per member (equal length ``K``).
+
+    ``forward(x)`` maps ``x [n]`` (real floating; cast to the weights' dtype) to ``[n, K]``. As
+    in the other models' forward passes the values of ``x`` are not checked (it runs inside the
+    SGLD loop): NaN or inf propagate to the output.
     """
 
     def __init__(self, a: list[int], b: list[int]):
         super().__init__()
-        if len(a) != len(b) or not a:
+        for name, vals in (("a", a), ("b", b)):
+            if isinstance(vals, (str, bytes)) or not hasattr(vals, "__len__") or not len(vals):
+                raise ValueError(f"{name} must be a non-empty list of positive integers, got {vals!r}")
+        if len(a) != len(b):
             raise ValueError(f"a and b must be non-empty lists of equal length, got {len(a)} and {len(b)}")
         for name, vals in (("a", a), ("b", b)):
             for v in vals:
@@ -172,6 +189,7 @@ class PowerModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[n]`` -> ``[n, K]``."""
+        x = check_tensor("x", x, "n", dtype=self.w.dtype, finite=False)
         return x[:, None] * self.w[:, 0] ** self.a * self.w[:, 1] ** self.b
 
 

@@ -8,9 +8,9 @@ import torch
 
 from ..members import Grid
 from ..training import History, train
-from ..validation import check_bool, check_int, check_real
+from ..validation import check_bool, check_int, check_real, check_tensor
 from .data import check_sparsity, importance
-from .model import ToyModel, reconstruct
+from .model import ToyModel, _reconstruct
 
 __all__ = ["sweep_grid", "train_toy_models", "evaluate_toy_models"]
 
@@ -20,10 +20,11 @@ def sweep_grid(sparsities: Sequence[float] | torch.Tensor, seeds: int) -> Grid:
 
     ``torch.tensor(grid.column("sparsity"))`` is every instance's sparsity and
     ``grid.reshape(values)`` groups per-instance values as ``[sparsities, seeds, ...]``.
+    ``sparsities`` is 1-D (a list, array or real floating tensor) with values in ``[0, 1]``.
     """
     seeds = check_int("seeds", seeds, minimum=1)
+    check_sparsity(check_tensor("sparsities", sparsities, "S", finite=False), "sparsities")
     s = torch.as_tensor(sparsities, dtype=torch.float32).flatten()
-    check_sparsity(s)
     return Grid(sparsity=s.tolist(), seed=seeds)
 
 
@@ -69,6 +70,9 @@ def train_toy_models(
     batch_size = check_int("batch_size", batch_size, minimum=1)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     check_bool("shared", shared)
+    if record_every is not None:
+        check_int("record_every", record_every, minimum=1)
+    _check_device(device)
     model = ToyModel(d_in, width, len(s), activation=activation, gamma=gamma, generator=generator).to(device)
     weights = importance(d_in).to(device=device, dtype=model.W.dtype)
     s = s.to(device)
@@ -81,6 +85,16 @@ def train_toy_models(
 
     history = train(model, loss_fn, batch, steps=steps, lr=lr, optimizer="adamw", record_every=record_every)
     return model, history
+
+
+def _check_device(device: object) -> None:
+    if isinstance(device, torch.device):
+        return
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must be a torch.device or a device string such as 'cpu' or 'cuda', "
+                         f"got {device!r}") from err
 
 
 def _member_major_batch(batch: int, d_in: int, s: torch.Tensor, gen: torch.Generator | None,
@@ -104,6 +118,8 @@ def evaluate_toy_models(model: ToyModel, sparsity: torch.Tensor, batch: int = 10
         sparsity: ``[I]`` sparsity of each instance (as from :func:`sweep_grid`).
         batch: evaluation samples (>= 1). seed: seed of the evaluation data. chunk: instances per pass.
     """
+    if not isinstance(model, ToyModel):
+        raise ValueError(f"model must be a ToyModel, got {type(model).__name__}")
     batch = check_int("batch", batch, minimum=1)
     chunk = check_int("chunk", chunk, minimum=1)
     check_sparsity(sparsity)
@@ -120,6 +136,6 @@ def evaluate_toy_models(model: ToyModel, sparsity: torch.Tensor, batch: int = 10
         for lo in range(0, model.members, chunk):
             s = sparsity[lo:lo + chunk].to(device)
             x = u * (r >= s[:, None, None])
-            xh = reconstruct(model.W[lo:lo + chunk], model.b[lo:lo + chunk], x, model.activation, model.gamma)
+            xh = _reconstruct(model.W[lo:lo + chunk], model.b[lo:lo + chunk], x, model.activation, model.gamma)
             out.append(((x - xh) ** 2 @ weights).mean(1))
     return torch.cat(out)
