@@ -128,3 +128,25 @@ def test_binder_takes_cpu_torch_and_the_pinned_environment():
     assert lines == ["--extra-index-url https://download.pytorch.org/whl/cpu", "-r ../requirements.txt"]
     # The pins (numpy 2.4 ...) need the Python the environment was resolved with.
     assert (ROOT / ".binder" / "runtime.txt").read_text().strip() == "python-3.11"
+
+
+def _draws_only(source: str) -> bool:
+    """A cell that only draws a figure: it plots and neither prints, tabulates, glues nor claims."""
+    draws = any(k in source for k in ("plt.show()", "explore(", "fig, ", "plt.subplots"))
+    reports = any(k in source for k in ("glue(", "table(", "print(", "claim("))
+    return draws and not reports
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_figure_only_cells_are_folded(path):
+    """Lecture notes, not code listings: a cell that only draws is folded on the website (one
+    click shows it); cells whose numbers the text discusses stay visible."""
+    nb = json.loads(path.read_text())
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    drawing = [c for c in cells if _draws_only("".join(c["source"]))]
+    assert drawing, "every chapter has figures"
+    unfolded = ["".join(c["source"]).splitlines()[0] for c in drawing
+                if "hide-input" not in c.get("metadata", {}).get("tags", [])]
+    assert unfolded == [], f"figure-only cells without the hide-input tag: {unfolded}"
+    visible = [c for c in cells if not set(c.get("metadata", {}).get("tags", [])) & {"hide-input", "hide-cell"}]
+    assert visible, "the computations the text discusses stay visible"

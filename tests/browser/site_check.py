@@ -11,7 +11,10 @@ A page fails when, after it has loaded and MathJax and the widget manager have f
 - a widget area is blank: a stored widget view (``application/vnd.jupyter.widget-view+json``)
   with no rendered widget, or a rendered one of zero size;
 - a figure is missing: a ``<figure>`` without an image, a figure printed as text
-  (``<Figure size 640x360 with 1 Axes>``), or an ``explore`` output (widget view) with no image.
+  (``<Figure size 640x360 with 1 Axes>``), or an ``explore`` output (widget view) with no image;
+- an ``explore`` control does not work: the controls of every pre-rendered player
+  (``nnlab.frames``) are moved through every combination of their values, and the image must
+  become the stored frame of the chosen values, load, and show each value next to its control.
 
 Reported but not failing: numbered figures and equations that no link in the text points to
 (``{numref}``/``{eq}``), since the chapters are still being written.
@@ -107,6 +110,54 @@ async () => {
   for (const el of main.querySelectorAll('.cell_output, .output')) {
     const m = el.textContent.match(/<Figure size \d+x\d+ with \d+ Axes>/);
     if (m) out.textFigures.push(m[0]);
+  }
+  return out;
+}
+"""
+
+# Moves every control of every explore player to each of its values (the others as they are)
+# and checks that the image becomes the frame of the chosen values; returns the problems found.
+EXPLORE_JS = r"""
+async () => {
+  const out = {players: 0, moves: 0, problems: []};
+  for (const root of document.querySelectorAll('.nnlab-explore')) {
+    out.players += 1;
+    const img = root.querySelector('img.nnlab-explore-frame');
+    let data;
+    try { data = JSON.parse(root.querySelector('.nnlab-explore-data').textContent); }
+    catch (e) { out.problems.push(root.id + ': no frame data'); continue; }
+    const inputs = data.controls.map(n => root.querySelector('[data-control="' + n + '"]'));
+    if (!img || inputs.some(el => !el)) { out.problems.push(root.id + ': image or control missing'); continue; }
+    // every combination of control values (the last control fastest), each set as a reader would
+    const sizes = data.controls.map(n => data.labels[n].length);
+    const start = inputs.map(el => el.value);
+    const total = sizes.reduce((a, b) => a * b, 1);
+    for (let k = 0; k < total; k++) {
+      let rest = k;
+      const idx = sizes.map((_, c) => 0);
+      for (let c = sizes.length - 1; c >= 0; c--) { idx[c] = rest % sizes[c]; rest = Math.floor(rest / sizes[c]); }
+      idx.forEach((i, c) => {
+        if (inputs[c].value !== String(i)) {
+          inputs[c].value = String(i);
+          inputs[c].dispatchEvent(new Event('input', {bubbles: true}));
+        }
+      });
+      out.moves += 1;
+      const key = idx.join(',');
+      const where = root.id + ': ' + data.controls.map((n, c) => n + ' = ' + data.labels[n][idx[c]]).join(', ');
+      const frame = data.frames[key];
+      if (frame === undefined) { out.problems.push(where + ': no frame'); continue; }
+      if (img.src !== 'data:image/png;base64,' + frame) { out.problems.push(where + ': image not swapped'); continue; }
+      try { await img.decode(); } catch (e) { out.problems.push(where + ': frame does not load'); continue; }
+      if (img.naturalWidth === 0) out.problems.push(where + ': empty frame');
+      inputs.forEach((el, c) => {
+        const shown = el.parentNode.querySelector('output');
+        if (!shown || shown.textContent !== data.labels[data.controls[c]][idx[c]]) {
+          out.problems.push(where + ': value of ' + data.controls[c] + ' not shown');
+        }
+      });
+    }
+    inputs.forEach((el, c) => { el.value = start[c]; el.dispatchEvent(new Event('input', {bubbles: true})); });
   }
   return out;
 }
@@ -227,6 +278,7 @@ def check_page(browser: Any, base: str, page_path: str, screenshot: Path | None 
             except Exception:  # reported below as blank widget areas
                 pass
         found = page.evaluate(INSPECT_JS)
+        found["explore"] = page.evaluate(EXPLORE_JS)
         page.wait_for_timeout(200)  # late console errors
         _judge(report, found)
         if screenshot is not None:
@@ -255,8 +307,10 @@ def _judge(report: PageReport, found: dict[str, Any]) -> None:
     f += [f"figure printed as text instead of drawn: {s}" for s in found["textFigures"]]
     if found["exploreNoImage"]:
         f.append(f"{found['exploreNoImage']} widget output(s) without their figure")
+    explore = found.get("explore", {"players": 0, "moves": 0, "problems": []})
+    f += [f"explore control broken: {s}" for s in explore["problems"]]
     report.counts = {"images": found["imagesTotal"], "formulas": found["mathElements"],
-                     "widgets": found["widgetViews"]}
+                     "widgets": found["widgetViews"], "players": explore["players"], "moves": explore["moves"]}
     report.notes = [f"not referenced from the text: {i}" for i in found.get("unreferenced", [])]
 
 
@@ -285,11 +339,11 @@ def check_site(root: Path, screenshots: Path | None, dark_pages: tuple[str, ...]
 
 
 def summary(reports: list[PageReport]) -> str:
-    lines = [f"{'page':45s} {'images':>6s} {'formulas':>8s} {'widgets':>7s}  result"]
+    lines = [f"{'page':45s} {'images':>6s} {'formulas':>8s} {'players':>7s} {'moves':>5s}  result"]
     for r in reports:
         c = r.counts
-        lines.append(f"{r.page:45s} {c.get('images', 0):6d} {c.get('formulas', 0):8d} {c.get('widgets', 0):7d}  "
-                     + ("ok" if r.ok else "FAILED"))
+        lines.append(f"{r.page:45s} {c.get('images', 0):6d} {c.get('formulas', 0):8d} {c.get('players', 0):7d} "
+                     f"{c.get('moves', 0):5d}  " + ("ok" if r.ok else "FAILED"))
         lines += [f"    - {msg}" for msg in r.failures]
         lines += [f"    (note) {msg}" for msg in r.notes]
     bad = sum(not r.ok for r in reports)

@@ -1,7 +1,8 @@
 """The page checker catches each way a page breaks: hand-made pages, one fault each.
 
 A good page (a typeset formula, an image, a figure, an explore output with its rendered slider,
-all served from the site's own vendored JavaScript) must pass, and each broken variant must fail
+an explore player with its pre-rendered frames, all served from the site's own vendored
+JavaScript) must pass, and each broken variant must fail
 with the expected reason. Same checker code as the site test (site_check.check_page).
 """
 
@@ -43,11 +44,11 @@ EXPLORE = ('<div class="cell_output"><img src="plot.png" alt="explore">'
 
 REFS = '<p>See <a class="reference internal" href="#equation-eq-one">(1)</a> and <a href="#fig-one">Fig. 1</a>.</p>'
 GOOD = {"refs": REFS, "inline": "\\(x^2\\)", "mathjax": "vendor/mathjax/tex-mml-chtml.js",
-        "embed": "vendor/html-manager/embed-amd.js", "extra_head": "", "body": FIGURE + EXPLORE}
+        "embed": "vendor/html-manager/embed-amd.js", "extra_head": "", "body": FIGURE + EXPLORE + "{player}"}
 
 # name -> (changes to the good page, a phrase the failure must contain)
 BROKEN = {
-    "raw-dollars": ({"body": FIGURE + EXPLORE + "<p>Energy $$E = mc^2$$ left raw.</p>"}, "raw TeX in the text"),
+    "raw-dollars": ({"body": FIGURE + EXPLORE + "{player}<p>Energy $$E = mc^2$$ left raw.</p>"}, "raw TeX in the text"),
     "raw-paren": ({"body": FIGURE + EXPLORE + "<p>Inline \\(x\\) outside a math element.</p>"}, "raw TeX"),
     "mathjax-from-cdn": ({"mathjax": "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"}, "not typeset"),
     "tex-error": ({"inline": "\\(\\frac{1}\\)"}, "TeX error"),
@@ -63,6 +64,8 @@ BROKEN = {
                                 "1 Axes&gt;</pre></div>"}, "printed as text"),
     "explore-without-figure": ({"body": FIGURE + EXPLORE.replace('<img src="plot.png" alt="explore">', "")},
                                "without their figure"),
+    "explore-frame-missing": ({"body": FIGURE + EXPLORE + "{player_missing_frame}"}, "explore control broken"),
+    "explore-without-script": ({"body": FIGURE + EXPLORE + "{player_without_script}"}, "image not swapped"),
     "remote-image": ({"body": FIGURE + EXPLORE + '<p><img src="https://example.org/x.png" alt="remote"></p>'},
                      "blocked non-local request"),
 }
@@ -79,12 +82,31 @@ def widget_data() -> tuple[str, str, str]:
     return json.dumps(data["manager_state"]), json.dumps(view), json.dumps(bad)
 
 
-def png() -> bytes:
+def png(color: tuple[int, int, int] = (0, 114, 178)) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.new("RGB", (40, 30), (0, 114, 178)).save(buf, format="PNG")
+    Image.new("RGB", (40, 30), color).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def players() -> dict[str, str]:
+    """A real explore player (nnlab.frames) with 3 x 2 frames of different colours, and two broken copies."""
+    import base64
+    import re
+
+    from nnlab.frames import player_html
+
+    def render(config):
+        return base64.b64encode(png((40 * config["n"], 0, 200 if config["kind"] == "b" else 0))).decode()
+
+    good, _ = player_html("player-test", {"n": [1, 2, 3], "kind": ["a", "b"]}, {"n": 2, "kind": "a"}, render)
+    data = re.search(r'(<script type="application/json"[^>]*>)(.*?)(</script>)', good, re.S)
+    frames = json.loads(data.group(2))
+    del frames["frames"]["2,1"]  # one frame lost
+    missing = good.replace(data.group(0), data.group(1) + json.dumps(frames) + data.group(3))
+    scriptless = re.sub(r"<script>.*?</script>", "", good, flags=re.S)
+    return {"player": good, "player_missing_frame": missing, "player_without_script": scriptless}
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +122,8 @@ def pages(tmp_path_factory):
     for name, (changes, _reason) in pages.items():
         fields = {**GOOD, **changes}
         body = fields["body"].replace("{view}", view).replace("{bad_view}", bad_view)
+        for key, block in players().items():
+            body = body.replace("{" + key + "}", block)
         html = HEAD.format(name=name, state=state, **{**fields, "body": body})
         (root / f"{name}.html").write_text(html)
     with site_check.serve(root) as base:
@@ -109,7 +133,7 @@ def pages(tmp_path_factory):
 def test_a_good_page_passes(browser, pages, tmp_path):
     report = site_check.check_page(browser, pages, "good.html", screenshot=tmp_path / "good.png")
     assert report.ok, report.failures
-    assert report.counts == {"images": 2, "formulas": 2, "widgets": 1}
+    assert report.counts == {"images": 3, "formulas": 2, "widgets": 1, "players": 1, "moves": 6}
     assert report.notes == []  # the figure and the equation are both referenced
     assert (tmp_path / "good.png").stat().st_size > 1000
 
