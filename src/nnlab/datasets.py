@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .validation import check_int, check_real
+from .validation import check_bool, check_int, check_real, check_real_array
 
 __all__ = ["Split", "digits", "mnist", "standardize"]
 
@@ -37,11 +37,31 @@ def standardize(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...
     Columns that are constant on the training set are centred but not scaled (scale 1), as
     scikit-learn's ``StandardScaler`` does: dividing by ``sd + 1e-8`` would blow up a column
     that is constant in training but not in the test set (pixel 24 of digits) to ~1e8.
+
+    Every array must be 2-D ``[n, d]`` with the same ``d``, non-empty, of real (integer or
+    float) finite numbers; a list, a tensor or an integer array is converted to float64 first.
     """
+    train = _check_matrix("train", train)
+    others = tuple(_check_matrix(f"others[{i}]", a, train.shape[1]) for i, a in enumerate(others))
     mean = train.mean(axis=0)
     sd = train.std(axis=0)
     sd = np.where(sd < 10 * np.finfo(train.dtype).eps * np.maximum(1.0, np.abs(mean)), 1.0, sd)
     return tuple((a - mean) / sd for a in (train, *others))
+
+
+def _check_matrix(name: str, a: object, d: int | None = None) -> np.ndarray:
+    """``a`` as a 2-D numpy array of real finite numbers (a float numpy array is returned as it is, not copied)."""
+    if not isinstance(a, np.ndarray):
+        a = check_real_array(name, a, ndim=2)
+    if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ValueError(f"{name} must hold real numbers (integer or float), got dtype {a.dtype}")
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array [n, d], got shape {a.shape}")
+    if d is not None and a.shape[1] != d:
+        raise ValueError(f"{name} must have {d} columns (as train), got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    return a.astype(np.float64) if np.issubdtype(a.dtype, np.integer) else a
 
 
 def digits(test_size: float = 0.3, seed: int = 0, scale: str = "standard") -> Split:
@@ -108,6 +128,9 @@ def mnist(root: str | None = None, n_train: int | None = None, n_test: int | Non
     seed = check_int("seed", seed, minimum=0)
     if scale not in ("standard", "unit", "none"):
         raise ValueError(f"scale must be 'standard', 'unit' or 'none', got {scale!r}")
+    check_bool("download", download)
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise ValueError(f"root must be a folder path or None, got {root!r}")
     root = os.path.expanduser(root or os.path.join("~", ".cache", "nnlab", "mnist"))
     try:
         from torchvision.datasets import MNIST

@@ -35,6 +35,8 @@ __all__ = ["Members", "SingleMember", "Grid", "member_input", "flat_name", "meta
 
 def flat_name(name: str) -> str:
     """A parameter name usable as a module attribute: ``"0.weight"`` -> ``"0__weight"``."""
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a string, got {type(name).__name__}")
     return name.replace(".", "__")
 
 
@@ -44,6 +46,8 @@ def meta_skeleton(module: nn.Module) -> list[nn.Module]:
     Returned in a one-element list, so that assigning it to an attribute does not register it
     as a submodule (its parameters are supplied at call time).
     """
+    if not isinstance(module, nn.Module):
+        raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     return [copy.deepcopy(module).to("meta")]
 
 
@@ -55,7 +59,15 @@ def member_input(name: str, x: torch.Tensor, members: int, single_ndim: int) -> 
         x: ``[*single]`` with ``single_ndim`` dimensions (shared by all members) or ``[M, *single]``.
         members: ``M``.
         single_ndim: the number of dimensions of one member's input.
+
+    Only the layout is checked (callers check dtype and values first); an empty ``x`` is rejected.
     """
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a tensor, got {type(x).__name__}")
+    members = check_int("members", members, minimum=1)
+    single_ndim = check_int("single_ndim", single_ndim, minimum=0)
+    if x.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
     if x.ndim == single_ndim:
         return x.expand(members, *x.shape)
     if x.ndim == single_ndim + 1 and x.shape[0] == members:

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .scaling import loglog_slope
+from .validation import check_bool, check_int, check_real, check_real_array
 
 __all__ = ["use_style", "COLORS", "loglog", "grid", "explore"]
 
@@ -63,10 +64,20 @@ def use_style() -> None:
 def loglog(ax: Axes, x: ArrayLike, y: ArrayLike, label: str, fit: bool = True, **kwargs: Any) -> float:
     """Plot ``y`` against ``x`` on log-log axes; with ``fit`` the legend shows the fitted slope.
 
+    ``x`` and ``y`` are 1-D arrays of real, finite numbers of the same length (positive when
+    ``fit``, as :func:`nnlab.scaling.loglog_slope` needs).
+
     Returns:
         The least-squares log-log slope (see :func:`nnlab.scaling.loglog_slope`), or ``nan``
         when ``fit`` is false.
     """
+    if not isinstance(ax, Axes):
+        raise ValueError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    check_bool("fit", fit)
+    if not fit:
+        xs, ys = check_real_array("x", x, ndim=1), check_real_array("y", y, ndim=1)
+        if xs.shape != ys.shape:
+            raise ValueError(f"x and y must have the same length, got {xs.size} and {ys.size}")
     slope = loglog_slope(x, y) if fit else float("nan")
     text = f"{label} (slope {slope:.2f})" if fit else label
     ax.loglog(x, y, "o-", label=text, **kwargs)
@@ -196,7 +207,14 @@ def _wire(fn: Callable[..., Figure], controls: dict[str, Any], handle: Any) -> N
 
 def grid(n: int, ncols: int, width: float = 9.6, row_height: float = 2.6,
          **kwargs: Any) -> tuple[Figure, np.ndarray]:
-    """A figure with ``n`` axes in rows of ``ncols``; unused axes are hidden. Returns ``(fig, axes)``."""
+    """A figure with ``n`` axes in rows of ``ncols``; unused axes are hidden. Returns ``(fig, axes)``.
+
+    ``n`` and ``ncols`` are integers >= 1; ``width`` and ``row_height`` (inches) finite and > 0.
+    """
+    n = check_int("n", n, minimum=1)
+    ncols = check_int("ncols", ncols, minimum=1)
+    check_real("width", width, low=0.0, low_open=True)
+    check_real("row_height", row_height, low=0.0, low_open=True)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, row_height * nrows), squeeze=False, **kwargs)
     for ax in axes.flat[n:]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
     for r, row in enumerate(rows):
         if len(row) != len(headers):
             raise ValueError(f"rows[{r}] must have {len(headers)} values, got {len(row)}")
-        cells.append([format(_scalar(v), f) for v, f in zip(row, formats)])
+        cells.append([_format(v, f, f"formats[{i}]") for i, (v, f) in enumerate(zip(row, formats))])
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths)),
              "  ".join("-" * w for w in widths)]
@@ -73,9 +74,13 @@ def glue(name: str, value: Any, fmt: str | None = None) -> None:
 
     The stored text is ``format(value, fmt)`` (e.g. ``fmt=".2f"``), so the number in the prose
     is exactly the printed, rounded one. Without myst-nb (Colab, a plain kernel), nothing
-    happens: the prose is not rendered there.
+    happens: the prose is not rendered there. A number must be finite (a NaN or inf in the prose
+    is a failed computation, not a result).
     """
-    text = str(_scalar(value)) if fmt is None else format(_scalar(value), fmt)
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    _check_finite("value", value)
+    text = str(_scalar(value)) if fmt is None else _format(value, fmt, "fmt")
     try:
         from myst_nb import glue as _glue
     except ImportError:
@@ -88,6 +93,24 @@ def _scalar(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
 
 
+def _check_finite(name: str, value: Any) -> None:
+    """Reject a NaN or infinite number (other values, e.g. text, pass unchanged)."""
+    v = _scalar(value)
+    if isinstance(v, numbers.Real) and not isinstance(v, bool) and not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v}")
+
+
+def _format(value: Any, fmt: Any, name: str) -> str:
+    """``format(value, fmt)``; a spec that does not apply raises ``ValueError`` naming ``name``."""
+    if not isinstance(fmt, str):
+        raise ValueError(f"{name} must be a format spec string, got {fmt!r}")
+    v = _scalar(value)
+    try:
+        return format(v, fmt)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name} must be a format spec for {type(v).__name__} values, got {fmt!r} ({err})") from None
+
+
 @dataclass(frozen=True)
 class Expect:
     """What a claimed value must satisfy: ``lo <= value <= hi`` (either end may be open, ``None``).
@@ -98,6 +121,14 @@ class Expect:
     lo: float | None
     hi: float | None
     text: str
+
+    def __post_init__(self) -> None:
+        for name, bound in (("lo", self.lo), ("hi", self.hi)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)
+                                      or not math.isfinite(bound)):
+                raise ValueError(f"{name} must be None or a finite number, got {bound!r}")
+        if not isinstance(self.text, str):
+            raise ValueError(f"text must be a string, got {self.text!r}")
 
     def holds(self, value: float) -> bool:
         """Whether ``value`` lies in ``[lo, hi]``."""
@@ -181,7 +212,8 @@ def claim_record(key: str, value: Any, *, source: str, statement: str, expect: E
     for name, text in (("source", source), ("statement", statement)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{name} must be a non-empty string, got {text!r}")
-    text = format(_scalar(value), fmt)
+    _check_finite("value", value)
+    text = _format(value, fmt, "fmt")
     try:
         shown = float(text)
     except ValueError:
@@ -212,7 +244,12 @@ def _display_claim(record: dict[str, Any]) -> None:
 
 def read_claims(notebook: str | Path) -> list[dict[str, Any]]:
     """The claims stored in the outputs of a notebook file, in cell order."""
-    data = json.loads(Path(notebook).read_text())
+    if not isinstance(notebook, (str, Path)) or not Path(notebook).is_file():
+        raise ValueError(f"notebook must be the path of an existing notebook file, got {notebook!r}")
+    try:
+        data = json.loads(Path(notebook).read_text())
+    except ValueError as err:  # includes json.JSONDecodeError and UnicodeDecodeError
+        raise ValueError(f"notebook must be a JSON notebook file, got {notebook!r} ({err})") from None
     claims = []
     for cell in data.get("cells", []):
         for out in cell.get("outputs", []):
@@ -229,6 +266,13 @@ def check_claims(chapter: str, claims: Sequence[dict[str, Any]]) -> list[str]:
     ``expect`` (recomputed here from the stored numbers, not read from the stored verdict), that
     keys are unique and that every ``differs``/``open`` claim says why.
     """
+    if not isinstance(chapter, str):
+        raise ValueError(f"chapter must be a string, got {chapter!r}")
+    if isinstance(claims, (str, bytes, dict)) or not isinstance(claims, Sequence):
+        raise ValueError(f"claims must be a sequence of claim records (dicts), got {type(claims).__name__}")
+    for i, c in enumerate(claims):
+        if not isinstance(c, dict):
+            raise ValueError(f"claims[{i}] must be a claim record (a dict), got {type(c).__name__}")
     if not claims:
         return [f"{chapter}: registers no claims (nnlab.report.claim)"]
     problems, seen = [], set()

@@ -28,7 +28,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
 from .members import Members, flat_name, member_input, meta_skeleton
-from .validation import check_bool, check_choice, check_int, check_real, check_tensor
+from .validation import check_bool, check_choice, check_float_dtype, check_int, check_real, check_tensor
 
 __all__ = ["History", "Ensemble", "mse_per_member", "train", "progress_enabled"]
 
@@ -136,7 +136,7 @@ class Ensemble(Members):
             raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
         members = check_int("members", members, minimum=1)
         check_bool("bias", bias)
-        dtype = torch.get_default_dtype() if dtype is None else dtype
+        dtype = torch.get_default_dtype() if dtype is None else check_float_dtype("dtype", dtype)
         weights, biases = [], []
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
             bound = 1.0 / math.sqrt(n_in)
@@ -204,7 +204,12 @@ class Ensemble(Members):
         return params, buffers
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Outputs of all members: ``[M, *out]`` for ``x`` shared ``[n, ...]`` or per member ``[M, n, ...]``."""
+        """Outputs of all members: ``[M, *out]`` for ``x`` shared ``[n, ...]`` or per member ``[M, n, ...]``.
+
+        ``x`` must be a non-empty real floating tensor (a list or array is converted, another float
+        dtype is cast to the parameters' dtype). It is not scanned for NaN/inf (a device sync per
+        call in the training loop): NaN in ``x`` propagates to the output.
+        """
         x = self._inputs(x)
         if self._mlp:
             return self._forward_mlp(x)
@@ -275,10 +280,12 @@ def mse_per_member(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.
 
     ``model(x)`` is ``[M, n, ...]``; ``y`` is the target shared by all members (``[n, ...]``, the
     output's shape without the member axis) or one per member (``[M, n, ...]``). Any other
-    shape raises ``ValueError`` (never broadcast silently).
+    shape raises ``ValueError`` (never broadcast silently). ``x`` must be a non-empty tensor
+    without NaN/inf (its dtype and shape are the model's to check); ``y`` real floating and finite.
     """
-    out = model(x)
+    x = check_tensor("x", x, floating=False)
     y = check_tensor("y", y)
+    out = model(x)
     if tuple(y.shape) not in (tuple(out.shape[1:]), tuple(out.shape)):
         raise ValueError(f"y must have shape {tuple(out.shape[1:])} (shared) or {tuple(out.shape)} (per member), "
                          f"got {tuple(y.shape)}")

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import torch
 
 from ..training import History, train
-from ..validation import check_int, check_real
+from ..validation import check_choice, check_float_dtype, check_int, check_real, check_tensor
 from .kernels import empirical_ntk
 from .linearization import Linearized, linearize, parameter_distance
-from .models import MLP
+from .models import MLP, PARAMETERIZATIONS
 
 __all__ = ["circle", "half_mse", "SideBySide", "train_side_by_side", "lazy_sweep"]
 
@@ -27,15 +27,26 @@ def circle(angles: torch.Tensor) -> torch.Tensor:
     """Points ``sqrt(2) (cos phi, sin phi)`` on the circle of radius ``sqrt(2)`` in ``R^2``: ``[m]`` -> ``[m, 2]``.
 
     The radius makes ``|x|^2 / d = 1``, so the NTK of :class:`MLP` has ``Theta(x, x) = 1``.
+    ``angles`` must be a non-empty, real floating, finite 1-D tensor.
     """
     if not isinstance(angles, torch.Tensor) or angles.ndim != 1:
         raise ValueError(f"angles must be a 1-D tensor, got {getattr(angles, 'shape', type(angles))}")
+    check_tensor("angles", angles, "m")
     return math.sqrt(2) * torch.stack([torch.cos(angles), torch.sin(angles)], dim=-1)
 
 
 def half_mse(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The loss ``(1/2n) sum_i (f(x_i) - y_i)^2`` used throughout the chapter."""
-    return 0.5 * ((model(x) - y) ** 2).mean()
+    """The loss ``(1/2n) sum_i (f(x_i) - y_i)^2`` used throughout the chapter.
+
+    ``x`` and ``y`` must be non-empty, real floating and finite; ``y`` must have the shape of
+    ``model(x)`` (never broadcast).
+    """
+    x = check_tensor("x", x)
+    y = check_tensor("y", y)
+    out = model(x)
+    if y.shape != out.shape:
+        raise ValueError(f"y must have the shape of model(x), {tuple(out.shape)}, got {tuple(y.shape)}")
+    return 0.5 * ((out - y) ** 2).mean()
 
 
 @dataclass
@@ -52,6 +63,20 @@ class SideBySide:
     lin_loss: float
     net_history: History | None = field(default=None, repr=False)
     lin_history: History | None = field(default=None, repr=False)
+
+
+def _check_data(x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
+                kernel_inputs: torch.Tensor | None = None) -> None:
+    """``x [n, d]``, ``y [n]``, ``x_test [m, d]`` and ``kernel_inputs [k, d]``: real floating, finite, non-empty."""
+    for name, v in (("x", x), ("y", y), ("x_test", x_test), ("kernel_inputs", kernel_inputs)):
+        if v is not None and not isinstance(v, torch.Tensor):
+            raise ValueError(f"{name} must be a tensor, got {type(v).__name__}")
+    dims: dict[str, int] = {}
+    check_tensor("x", x, "n d", dims=dims)
+    check_tensor("y", y, "n", dims=dims)
+    check_tensor("x_test", x_test, "m d", dims=dims)
+    if kernel_inputs is not None:
+        check_tensor("kernel_inputs", kernel_inputs, "k d", dims=dims)
 
 
 def train_side_by_side(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor, *, steps: int,
@@ -75,9 +100,11 @@ def train_side_by_side(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
     """
     steps = check_int("steps", steps, minimum=1)
     lr = check_real("lr", lr, low=0.0, low_open=True)
-    if x.ndim != 2 or y.shape != (x.shape[0],) or x_test.ndim != 2 or x_test.shape[1] != x.shape[1]:
-        raise ValueError(f"x must be [n, d], y [n] and x_test [m, d], got {tuple(x.shape)}, {tuple(y.shape)}, "
-                         f"{tuple(x_test.shape)}")
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if record_every is not None:
+        check_int("record_every", record_every, minimum=1)
+    _check_data(x, y, x_test, kernel_inputs)
     kx = x if kernel_inputs is None else kernel_inputs
     lin = linearize(model)
     theta0 = {k: v.detach().clone() for k, v in model.named_parameters()}
@@ -118,10 +145,18 @@ def lazy_sweep(widths: Sequence[int], x: torch.Tensor, y: torch.Tensor, x_test: 
         ``weight_change``, ``net_loss``, ``lin_loss`` (means over seeds), and ``per_seed``: for each
         of these keys the list of the values of the individual seeds (e.g. for the spread of a slope).
     """
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise ValueError(f"widths must be a sequence of integers, got {widths!r}")
     widths = [check_int("widths[i]", w, minimum=1) for w in widths]
     seeds = range(check_int("seeds", seeds, minimum=1))
     if not widths:
         raise ValueError("widths must not be empty")
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    depth = check_int("depth", depth, minimum=1)
+    check_choice("parameterization", parameterization, PARAMETERIZATIONS)
+    check_float_dtype("dtype", dtype)
+    _check_data(x, y, x_test)
     keys = ("f_gap", "f_move", "kernel_change", "weight_change", "net_loss", "lin_loss")
     rows = []
     for w in widths:

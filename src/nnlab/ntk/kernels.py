@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from ..validation import check_choice, check_int, check_tensor
+from ..validation import check_bool, check_choice, check_int, check_tensor
 from .models import MLP
 
 __all__ = ["empirical_ntk", "relu_ntk", "relu_nngp", "NTK_METHODS"]
@@ -111,6 +111,7 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
         raise ValueError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
     x2 = _check_inputs(x1, x2)
     method = check_choice("method", method, NTK_METHODS)
+    check_bool("per_parameter", per_parameter)
     is_mlp = type(model) is MLP  # a subclass may change forward(): use the generic path
     if method == "structured" and not is_mlp:
         raise ValueError(f"method='structured' needs an nnlab.ntk.MLP, got {type(model).__name__}")

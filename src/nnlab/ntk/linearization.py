@@ -8,11 +8,14 @@ product ``torch.func.jvp`` (the Jacobian is never formed), so it trains with the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 from torch.func import functional_call, jvp
 
 from ..members import flat_name, meta_skeleton
+from ..validation import check_tensor
 
 __all__ = ["Linearized", "linearize", "parameter_distance"]
 
@@ -26,7 +29,9 @@ class Linearized(nn.Module):
 
     ``forward(x)`` returns ``f(x; theta0) + J(x) (theta - theta0)`` with the same shape as
     ``model(x)``. The parameters of this module are ``theta`` (same names and shapes as the
-    model's, dots replaced by ``__``); ``theta0`` is kept in buffers.
+    model's, dots replaced by ``__``); ``theta0`` is kept in buffers. ``x`` must be a non-empty
+    tensor (the wrapped model checks its dtype and shape); like the model's own forward pass it
+    is not scanned for NaN/inf.
     """
 
     def __init__(self, model: nn.Module):
@@ -55,6 +60,7 @@ class Linearized(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``f(x; theta0) + J(x) (theta - theta0)``, by one ``torch.func.jvp``."""
+        x = check_tensor("x", x, floating=False, finite=False)
         skeleton = self._skeleton[0]
         buffers = {n: getattr(self, flat_name(n) + "__b") for n in self._buffer_names}
         theta0, theta = self.theta0(), self.theta()
@@ -78,11 +84,16 @@ def parameter_distance(model: nn.Module, reference: dict[str, torch.Tensor]) -> 
     Args:
         model: the module whose ``named_parameters()`` give ``theta``.
         reference: ``{name: tensor}`` with the same names and shapes (e.g. a ``state_dict``
-            copied before training).
+            copied before training): real floating, finite tensors, never broadcast.
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(reference, Mapping):
+        raise ValueError(f"reference must be a dict {{name: tensor}}, got {type(reference).__name__}")
     named = dict(model.named_parameters())
     if set(named) != set(reference):
         raise ValueError(f"reference must have the parameter names {sorted(named)}, got {sorted(reference)}")
+    reference = {k: check_tensor(f"reference[{k!r}]", reference[k], tuple(p.shape)) for k, p in named.items()}
     num = sum(float(((named[k].detach() - reference[k].to(named[k])) ** 2).sum()) for k in named)
     den = sum(float((reference[k] ** 2).sum()) for k in named)
     return (num / den) ** 0.5 if den > 0 else float("inf")

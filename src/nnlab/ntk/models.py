@@ -29,7 +29,7 @@ import math
 import torch
 from torch import nn
 
-from ..validation import check_choice, check_int
+from ..validation import check_choice, check_float_dtype, check_int, check_tensor
 
 __all__ = ["MLP", "PARAMETERIZATIONS"]
 
@@ -49,7 +49,10 @@ class MLP(nn.Module):
         dtype: floating dtype of the weights.
 
     Parameters are ``weights.0`` ``[n, d]``, ``weights.l`` ``[n, n]`` for ``l = 1..L-1`` and
-    ``readout`` ``[n]``. ``forward(x)`` maps ``[..., d]`` to ``[...]``.
+    ``readout`` ``[n]``. ``forward(x)`` maps ``[..., d]`` to ``[...]``: ``x`` must be a non-empty
+    real floating tensor (a list or array is converted, other float dtypes are cast to the
+    weights' dtype); it is not scanned for NaN/inf (that would cost a device sync per call, and
+    the forward pass also runs under ``torch.func`` transforms), so NaN in ``x`` propagates.
     """
 
     def __init__(self, d_in: int, width: int, depth: int = 1, parameterization: str = "ntk",
@@ -59,8 +62,9 @@ class MLP(nn.Module):
         self.width = check_int("width", width, minimum=1)
         self.depth = check_int("depth", depth, minimum=1)
         self.parameterization = check_choice("parameterization", parameterization, PARAMETERIZATIONS)
-        if not dtype.is_floating_point:
-            raise ValueError(f"dtype must be a floating dtype, got {dtype}")
+        check_float_dtype("dtype", dtype)
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
         fans = [self.d_in] + [self.width] * (self.depth - 1)
         std = parameterization == "standard"
         self.weights = nn.ParameterList([
@@ -88,7 +92,8 @@ class MLP(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate-layer features ``relu(h_L)``: ``[..., d]`` -> ``[..., n]``."""
-        if x.shape[-1] != self.d_in:
+        x = check_tensor("x", x, finite=False, dtype=self.readout.dtype)
+        if x.ndim < 1 or x.shape[-1] != self.d_in:
             raise ValueError(f"x must have last dimension d_in={self.d_in}, got shape {tuple(x.shape)}")
         h = x
         for w, c in zip(self.weights, self.multipliers):

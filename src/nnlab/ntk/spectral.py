@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..validation import check_real
+from ..validation import check_real, check_real_array, check_tensor
 
 __all__ = ["Eigenbasis", "eigenbasis", "residual_decay", "kernel_regression_path", "fitted_fraction",
            "prediction_error"]
@@ -23,22 +23,44 @@ __all__ = ["Eigenbasis", "eigenbasis", "residual_decay", "kernel_regression_path
 
 @dataclass
 class Eigenbasis:
-    """Eigendecomposition of ``Theta(X, X) / n``: ``values`` ``[n]`` (descending), ``vectors`` ``[n, n]`` (columns)."""
+    """Eigendecomposition of ``Theta(X, X) / n``: ``values`` ``[n]`` (descending), ``vectors`` ``[n, n]`` (columns).
+
+    Both must be real floating, finite tensors of matching sizes (checked on construction).
+    """
 
     values: torch.Tensor
     vectors: torch.Tensor
 
+    def __post_init__(self) -> None:
+        dims: dict[str, int] = {}
+        self.values = check_tensor("values", self.values, "n", dims=dims)
+        self.vectors = check_tensor("vectors", self.vectors, "n n", dims=dims)
+
     def project(self, r: torch.Tensor) -> torch.Tensor:
-        """Coefficients ``U^T r`` of vectors ``r`` ``[..., n]`` along the eigenvectors: ``[..., n]``."""
+        """Coefficients ``U^T r`` of vectors ``r`` ``[..., n]`` along the eigenvectors: ``[..., n]``.
+
+        ``r`` must be real floating and finite; it is cast to the dtype of ``vectors`` (float64).
+        """
+        r = check_tensor("r", r, ("...", "n"), dims={"n": self.vectors.shape[0]}, dtype=self.vectors.dtype)
         return r @ self.vectors
 
 
-def _check_square(kernel: torch.Tensor) -> None:
+def _check_basis(basis: object) -> Eigenbasis:
+    if not isinstance(basis, Eigenbasis):
+        raise ValueError(f"basis must be an Eigenbasis (from eigenbasis), got {type(basis).__name__}")
+    return basis
+
+
+def _check_square(kernel: torch.Tensor, name: str = "kernel") -> torch.Tensor:
+    if isinstance(kernel, torch.Tensor):
+        check_tensor(name, kernel)  # real floating, finite, non-empty
     if not isinstance(kernel, torch.Tensor) or kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
-        raise ValueError(f"kernel must be a square 2-D tensor [n, n], got {getattr(kernel, 'shape', type(kernel))}")
+        raise ValueError(f"{name} must be a square 2-D tensor [n, n], got {getattr(kernel, 'shape', type(kernel))}")
+    return kernel
 
 
 def _check_times(times: torch.Tensor | list | float) -> torch.Tensor:
+    check_real_array("times", times)  # real (integer or float), finite, non-empty: no bool or complex
     t = torch.as_tensor(times, dtype=torch.float64).reshape(-1)
     if t.numel() == 0 or not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
         raise ValueError(f"times must be finite and >= 0, got {t.tolist()}")
@@ -75,6 +97,7 @@ def residual_decay(basis: Eigenbasis, lr: float, times: torch.Tensor | list | fl
     Returns:
         ``[T, n]``: row ``t`` multiplies the coefficients ``U^T r(0)`` to give ``U^T r(t)``.
     """
+    _check_basis(basis)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     t = _check_times(times)
     return torch.exp(-lr * t[:, None] * basis.values[None, :])
@@ -91,10 +114,10 @@ def fitted_fraction(basis: Eigenbasis, residual0: torch.Tensor, residuals: torch
     Returns:
         ``[T, n]``; compare with ``1 - residual_decay(...)``.
     """
-    n = basis.values.shape[0]
-    if residual0.shape != (n,) or residuals.ndim != 2 or residuals.shape[1] != n:
-        raise ValueError(f"residual0 must be [{n}] and residuals [T, {n}], got {tuple(residual0.shape)} "
-                         f"and {tuple(residuals.shape)}")
+    n = _check_basis(basis).values.shape[0]
+    dims = {"n": n}
+    residual0 = check_tensor("residual0", residual0, "n", dims=dims)
+    residuals = check_tensor("residuals", residuals, "T n", dims=dims)
     c0 = basis.project(residual0.detach().double().cpu())
     return 1 - basis.project(residuals.detach().double().cpu()) / c0
 
@@ -119,14 +142,16 @@ def kernel_regression_path(kernel_train: torch.Tensor, kernel_test: torch.Tensor
     Returns:
         ``[T, m]`` predictions in float64. Use ``kernel_test = kernel_train`` for the training fit.
     """
-    _check_square(kernel_train)
+    _check_square(kernel_train, "kernel_train")
     n = kernel_train.shape[0]
     if not isinstance(kernel_test, torch.Tensor) or kernel_test.ndim != 2 or kernel_test.shape[1] != n:
         raise ValueError(f"kernel_test must be [m, {n}], got {tuple(getattr(kernel_test, 'shape', ()))}")
-    m = kernel_test.shape[0]
-    if y.shape != (n,) or f0_train.shape != (n,) or f0_test.shape != (m,):
-        raise ValueError(f"y and f0_train must be [{n}] and f0_test [{m}], got {tuple(y.shape)}, "
-                         f"{tuple(f0_train.shape)}, {tuple(f0_test.shape)}")
+    dims = {"n": n}
+    check_tensor("kernel_test", kernel_test, "m n", dims=dims)
+    for name, v, spec in (("y", y, "n"), ("f0_train", f0_train, "n"), ("f0_test", f0_test, "m")):
+        if not isinstance(v, torch.Tensor):
+            raise ValueError(f"{name} must be a tensor, got {type(v).__name__}")
+        check_tensor(name, v, spec, dims=dims)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     t = _check_times(times)
     basis = eigenbasis(kernel_train)
@@ -157,11 +182,11 @@ def prediction_error(basis: Eigenbasis, residual0: torch.Tensor, residuals: torc
     Returns:
         The relative error (a float >= 0).
     """
-    n = basis.values.shape[0]
+    n = _check_basis(basis).values.shape[0]
     t = _check_times(times)
-    if residual0.shape != (n,) or residuals.ndim != 2 or residuals.shape != (t.numel(), n):
-        raise ValueError(f"residual0 must be [{n}] and residuals [T, {n}] with T = len(times) = {t.numel()}, got "
-                         f"{tuple(residual0.shape)} and {tuple(residuals.shape)}")
+    dims = {"n": n, "T": t.numel()}  # T = len(times)
+    residual0 = check_tensor("residual0", residual0, "n", dims=dims)
+    residuals = check_tensor("residuals", residuals, "T n", dims=dims)
     r0 = residual0.detach().double().cpu()
     measured = basis.project(residuals.detach().double().cpu())
     predicted = residual_decay(basis, lr, t) * basis.project(r0)
