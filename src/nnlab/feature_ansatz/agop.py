@@ -16,17 +16,24 @@ import torch
 from torch.func import jacrev, vmap
 
 from ..linalg import psd_power
+from ..validation import check_bool, check_int, check_real, check_tensor
 
 __all__ = ["agop", "jacobians", "outer_mean", "nfm", "matrix_correlation", "psd_power", "ansatz_correlation"]
 
 
-def _check_matrix(name: str, value: object, square: bool = False) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor) or value.ndim != 2:
-        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-        raise ValueError(f"{name} must be a 2-d tensor, got {shape}")
-    if square and value.shape[0] != value.shape[1]:
+def _check_matrix(name: str, value: object, square: bool = False, *, spec: str | None = None) -> torch.Tensor:
+    """``value`` as a real floating, finite, non-empty matrix (square with ``square``).
+
+    ``spec`` is the shape spec of :func:`nnlab.validation.check_tensor` (default ``"rows cols"``,
+    ``"d d"`` with ``square``; fixed sizes such as ``"4 3"`` pin the shape). A list or a numpy
+    array is converted to a tensor.
+    """
+    if isinstance(value, torch.Tensor) and value.ndim != 2:
+        raise ValueError(f"{name} must be a 2-d tensor, got shape {tuple(value.shape)}")
+    if square and isinstance(value, torch.Tensor) and value.shape[0] != value.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {tuple(value.shape)}")
-    return value
+    spec = spec or ("d d" if square else "rows cols")
+    return check_tensor(name, value, spec)
 
 
 def jacobians(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
@@ -39,12 +46,15 @@ def jacobians(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, chunk
 
     Returns:
         ``[n, c, d]`` (``c = 1`` for a scalar ``fn``).
+
+    Raises:
+        ValueError: for an ``X`` that is not a finite non-empty real floating matrix (a list or
+            numpy array is converted), a non-callable ``fn`` or a ``chunk`` below 1.
     """
-    X = _check_matrix("X", X)
+    X = _check_matrix("X", X, spec="n d")
     if not callable(fn):
         raise ValueError(f"fn must be callable, got {fn!r}")
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    chunk = check_int("chunk", chunk, minimum=1)
 
     def vector_fn(x: torch.Tensor) -> torch.Tensor:
         return fn(x).reshape(-1)
@@ -67,16 +77,23 @@ def agop(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, centered: 
     Returns:
         The symmetric positive semi-definite matrix ``[d, d]``.
     """
-    X = _check_matrix("X", X)
-    if not isinstance(centered, bool):
-        raise ValueError(f"centered must be True or False, got {centered!r}")
-    return outer_mean(jacobians(fn, X), centered)
+    X = _check_matrix("X", X, spec="n d")
+    check_bool("centered", centered)
+    return _outer_mean(jacobians(fn, X), centered)
 
 
 def outer_mean(J: torch.Tensor, centered: bool = False) -> torch.Tensor:
-    """``(1/n) sum_i J_i^T J_i`` of stacked Jacobians ``J`` ``[n, c, d]`` (optionally mean-centred)."""
-    if not isinstance(J, torch.Tensor) or J.ndim != 3:
-        raise ValueError(f"J must be a 3-d tensor [n, c, d], got {getattr(J, 'shape', type(J).__name__)}")
+    """``(1/n) sum_i J_i^T J_i`` of stacked Jacobians ``J`` ``[n, c, d]`` (optionally mean-centred).
+
+    ``J`` must be a finite non-empty real floating tensor (a list or numpy array is converted).
+    """
+    J = check_tensor("J", J, "n c d")
+    check_bool("centered", centered)
+    return _outer_mean(J, centered)
+
+
+def _outer_mean(J: torch.Tensor, centered: bool = False) -> torch.Tensor:
+    """:func:`outer_mean` without the argument checks (for Jacobians computed here)."""
     if centered:
         J = J - J.mean(0, keepdim=True)
     return torch.einsum("ncd,nce->de", J, J) / J.shape[0]
@@ -92,12 +109,22 @@ def nfm(W: torch.Tensor, W0: torch.Tensor | None = None) -> torch.Tensor:
 
     Returns:
         ``[d, d]``.
+
+    Raises:
+        ValueError: unless ``W`` (and ``W0``) are finite non-empty real floating matrices (lists
+            and numpy arrays are converted), ``W0`` of the shape of ``W``.
     """
-    W = _check_matrix("W", W)
+    W = _check_matrix("W", W, spec="k d")
     if W0 is not None:
-        W0 = _check_matrix("W0", W0)
-        if W0.shape != W.shape:
+        if isinstance(W0, torch.Tensor) and W0.ndim == 2 and W0.shape != W.shape:
             raise ValueError(f"W0 must have the shape of W {tuple(W.shape)}, got {tuple(W0.shape)}")
+        W0 = _check_matrix("W0", W0, spec=f"{W.shape[0]} {W.shape[1]}")
+    return _nfm(W, W0)
+
+
+def _nfm(W: torch.Tensor, W0: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`nfm` without the argument checks."""
+    if W0 is not None:
         W = W - W0
     return W.T @ W
 
@@ -115,11 +142,20 @@ def matrix_correlation(A: torch.Tensor, B: torch.Tensor) -> float:
 
     Returns:
         A float in ``[-1, 1]``.
+
+    Raises:
+        ValueError: unless ``A`` and ``B`` are finite non-empty real floating matrices of one
+            shape (lists and numpy arrays are converted), or when one of them is constant.
     """
-    A = _check_matrix("A", A)
-    B = _check_matrix("B", B)
-    if A.shape != B.shape:
+    A = _check_matrix("A", A, spec="p q")
+    if isinstance(B, torch.Tensor) and B.ndim == 2 and B.shape != A.shape:
         raise ValueError(f"A and B must have the same shape, got {tuple(A.shape)} and {tuple(B.shape)}")
+    B = _check_matrix("B", B, spec=f"{A.shape[0]} {A.shape[1]}")
+    return _matrix_correlation(A, B)
+
+
+def _matrix_correlation(A: torch.Tensor, B: torch.Tensor) -> float:
+    """:func:`matrix_correlation` without the argument checks (raises only for a constant matrix)."""
     a = A.detach().double().flatten()
     b = B.detach().double().flatten().to(a.device)
     a, b = a - a.mean(), b - b.mean()
@@ -141,9 +177,14 @@ def ansatz_correlation(W: torch.Tensor, G: torch.Tensor, W0: torch.Tensor | None
 
     Returns:
         The matrix correlation, a float in ``[-1, 1]``.
+
+    Raises:
+        ValueError: unless ``W``, ``G`` (and ``W0``) are finite non-empty real floating matrices of
+            matching shapes and ``alpha > 0`` is finite.
     """
-    W = _check_matrix("W", W)
+    W = _check_matrix("W", W, spec="k d")
     G = _check_matrix("G", G, square=True)
     if G.shape[0] != W.shape[1]:
         raise ValueError(f"G must be [d, d] with d = W.shape[1] = {W.shape[1]}, got {tuple(G.shape)}")
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
     return matrix_correlation(nfm(W, W0), psd_power(G, alpha))

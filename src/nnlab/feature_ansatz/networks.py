@@ -22,8 +22,8 @@ import torch
 from torch import nn
 from torch.func import jacrev, vmap
 
-from ..validation import check_choice, check_int
-from .agop import _check_matrix, matrix_correlation, nfm, outer_mean, psd_power
+from ..validation import check_bool, check_choice, check_int, check_real, check_tensor
+from .agop import _check_matrix, _matrix_correlation, _nfm, _outer_mean, matrix_correlation, psd_power
 
 __all__ = ["make_mlp", "linear_layers", "layer_gradients", "layer_agops", "preactivation_agop",
            "Isotropy", "isotropy", "preactivation_isotropy", "VARIANTS", "ansatz_correlations",
@@ -107,11 +107,19 @@ def layer_gradients(model: nn.Sequential, X: torch.Tensor,
         ``(inputs, preacts)``: lists with one entry per linear layer ``l``, of shapes
         ``[n, c, d_l]`` (gradients with respect to ``h_l``) and ``[n, c, k_l]`` (with respect
         to ``p_{l+1} = W_l h_l``).
+
+    Raises:
+        ValueError: unless ``X`` is a finite non-empty real floating ``[n, d]`` tensor with ``d``
+            the model's input size (a list or numpy array is converted, and ``X`` is cast to the
+            dtype of the model's weights, e.g. float64 data into a float32 model), or for a
+            ``chunk`` below 1.
     """
     linears = linear_layers(model)
-    X = _check_matrix("X", X)
+    X = _check_matrix("X", X, spec="n d")
     if X.shape[1] != linears[0].in_features:
         raise ValueError(f"X must have {linears[0].in_features} columns (the model's input), got {X.shape[1]}")
+    chunk = check_int("chunk", chunk, minimum=1)
+    X = X.to(linears[0].weight.dtype)
     zeros_in = tuple(torch.zeros(m.in_features, dtype=X.dtype, device=X.device) for m in linears)
     zeros_pre = tuple(torch.zeros(m.out_features, dtype=X.dtype, device=X.device) for m in linears)
 
@@ -142,10 +150,9 @@ def layer_agops(model: nn.Sequential, X: torch.Tensor, centered: bool = False) -
     Returns:
         One ``[d_l, d_l]`` matrix per linear layer (the last one is the readout's).
     """
-    if not isinstance(centered, bool):
-        raise ValueError(f"centered must be True or False, got {centered!r}")
+    check_bool("centered", centered)
     inputs, _ = layer_gradients(model, X)
-    return [outer_mean(J, centered) for J in inputs]
+    return [_outer_mean(J, centered) for J in inputs]
 
 
 def preactivation_agop(model: nn.Sequential, X: torch.Tensor, layer: int) -> torch.Tensor:
@@ -157,7 +164,7 @@ def preactivation_agop(model: nn.Sequential, X: torch.Tensor, layer: int) -> tor
     n_layers = len(linear_layers(model))
     layer = check_int("layer", layer, minimum=0, maximum=n_layers - 1)
     _, preacts = layer_gradients(model, X)
-    return outer_mean(preacts[layer])
+    return _outer_mean(preacts[layer])
 
 
 @dataclass
@@ -205,12 +212,23 @@ def isotropy(G: torch.Tensor, W: torch.Tensor | None = None, rtol: float = 1e-6)
     Args:
         G: symmetric positive semi-definite ``[k, k]``.
         W: optional ``[k, d]`` matrix; ``distance_in_range`` compresses ``G`` to its column space.
-        rtol: singular values of ``W`` below ``rtol * max`` are treated as zero.
+        rtol: singular values of ``W`` below ``rtol * max`` are treated as zero (``0 <= rtol < 1``).
 
     Returns:
         :class:`Isotropy`.
+
+    Raises:
+        ValueError: unless ``G`` (and ``W``) are finite non-empty real floating matrices of
+            matching sizes (lists and numpy arrays are converted), ``rtol`` lies in ``[0, 1)``, or
+            when ``G`` is the zero matrix.
     """
-    G = _check_matrix("G", G, square=True).detach().double()
+    G = _check_matrix("G", G, square=True)
+    if W is not None:
+        if isinstance(W, torch.Tensor) and W.ndim == 2 and W.shape[0] != G.shape[0]:
+            raise ValueError(f"W must have {G.shape[0]} rows (the size of G), got shape {tuple(W.shape)}")
+        W = _check_matrix("W", W, spec=f"{G.shape[0]} d")
+    rtol = check_real("rtol", rtol, low=0.0, high=1.0, high_open=True)
+    G = G.detach().double()
     G = (G + G.T) / 2
     vals = torch.linalg.eigvalsh(G).flip(0)
     lam_min = float(vals[-1])
@@ -218,9 +236,7 @@ def isotropy(G: torch.Tensor, W: torch.Tensor | None = None, rtol: float = 1e-6)
     distance = _distance_to_identity(G)
     in_range, ansatz_distance = distance, math.nan
     if W is not None:
-        W = _check_matrix("W", W).detach().double().to(G.device)
-        if W.shape[0] != G.shape[0]:
-            raise ValueError(f"W must have {G.shape[0]} rows (the size of G), got shape {tuple(W.shape)}")
+        W = W.detach().double().to(G.device)
         U, s, _ = torch.linalg.svd(W, full_matrices=False)
         U = U[:, s > rtol * s.max()]
         in_range = _distance_to_identity(U.T @ G @ U)
@@ -277,27 +293,32 @@ def ansatz_correlations(model: nn.Sequential, X: torch.Tensor,
     Returns:
         ``{variant: [corr for hidden layer 0, 1, ...]}`` (the readout is left out); ``nan``
         where a matrix is constant (e.g. ``W - W0 = 0`` before training).
+
+    Raises:
+        ValueError: for an ``X`` as in :func:`layer_gradients`, or unless ``initial`` holds one
+            finite real floating tensor of the layer's weight shape per linear layer.
     """
     linears = linear_layers(model)
     if not isinstance(initial, (list, tuple)) or len(initial) != len(linears):
         raise ValueError(f"initial must be a list of {len(linears)} weight matrices (one per linear layer), "
                          f"got {initial!r:.80}")
-    for lin, W0 in zip(linears, initial):
+    for i, (lin, W0) in enumerate(zip(linears, initial)):
         if not isinstance(W0, torch.Tensor) or W0.shape != lin.weight.shape:
             raise ValueError(f"initial weights must match the layer shapes {tuple(lin.weight.shape)}, "
                              f"got {getattr(W0, 'shape', W0)}")
+        check_tensor(f"initial[{i}]", W0)
     inputs, _ = layer_gradients(model, X)
     out: dict[str, list[float]] = {v: [] for v in VARIANTS}
     for layer in range(len(linears) - 1):
         W = linears[layer].weight.detach()
         W0 = initial[layer].to(W.device)
-        G = outer_mean(inputs[layer])
-        Gc = outer_mean(inputs[layer], centered=True)
+        G = _outer_mean(inputs[layer])
+        Gc = _outer_mean(inputs[layer], centered=True)
         G_half, Gc_half = psd_power(G, 0.5), psd_power(Gc, 0.5)
-        M_sub, M_raw = nfm(W, W0), nfm(W)
+        M_sub, M_raw = _nfm(W, W0), _nfm(W)
         values = (
             _corr(M_sub, G_half), _corr(M_sub, Gc_half), _corr(M_raw, G_half), _corr(M_raw, Gc_half),
-            _corr(M_sub, G), _corr(M_raw, G), _corr(nfm(W0), G_half),
+            _corr(M_sub, G), _corr(M_raw, G), _corr(_nfm(W0), G_half),
         )
         for name, value in zip(VARIANTS, values):
             out[name].append(value)
@@ -307,7 +328,7 @@ def ansatz_correlations(model: nn.Sequential, X: torch.Tensor,
 def _corr(A: torch.Tensor, B: torch.Tensor) -> float:
     """``matrix_correlation``, or ``nan`` when one matrix is constant."""
     try:
-        return matrix_correlation(A, B)
+        return _matrix_correlation(A, B)
     except ValueError:
         return math.nan
 
@@ -348,20 +369,25 @@ def isotropy_report(model: nn.Sequential, initial: nn.Sequential, X: torch.Tenso
 
     Returns:
         One :class:`LayerReport` per hidden linear layer (the readout is left out).
+
+    Raises:
+        ValueError: for an ``X`` as in :func:`layer_gradients`, or unless ``model`` and
+            ``initial`` are plain MLPs with the same linear layer shapes.
     """
     linears, linears0 = linear_layers(model), linear_layers(initial)
     if [m.weight.shape for m in linears] != [m.weight.shape for m in linears0]:
         raise ValueError("initial must have the architecture of model (the same linear layer shapes)")
+    _check_matrix("X", X, spec="n d")
     corr = ansatz_correlations(model, X, [m.weight.detach() for m in linears0])
     _, pre = layer_gradients(model, X)
     _, pre0 = layer_gradients(initial, X)
     reports = []
     for layer in range(len(linears) - 1):
         W = linears[layer].weight.detach()
-        Gp = outer_mean(pre[layer])
+        Gp = _outer_mean(pre[layer])
         sv = torch.linalg.svdvals(W.double())
         reports.append(LayerReport(
             layer, (W.shape[0], W.shape[1]), {v: corr[v][layer] for v in VARIANTS},
-            isotropy(Gp, W), isotropy(outer_mean(pre0[layer]), linears0[layer].weight),
+            isotropy(Gp, W), isotropy(_outer_mean(pre0[layer]), linears0[layer].weight),
             float(sv[0] / sv[-1]) ** 2, matrix_correlation(Gp, W @ W.T)))
     return reports

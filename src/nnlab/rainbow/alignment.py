@@ -17,15 +17,20 @@ from dataclasses import dataclass
 import torch
 
 from ..training import Ensemble
-from ..validation import check_int
+from ..validation import check_int, check_tensor
 
 __all__ = ["cross_covariance", "align", "explained_fraction", "Alignment", "align_network"]
 
 
-def _check_pair(phi1: torch.Tensor, phi2: torch.Tensor, name1: str = "phi1", name2: str = "phi2") -> None:
+def _check_pair(phi1: object, phi2: object, name1: str = "phi1",
+                name2: str = "phi2") -> tuple[torch.Tensor, torch.Tensor]:
+    """Two finite real floating activation tensors ``[..., n, d1]``, ``[..., n, d2]`` of one dtype."""
+    checked = []
     for name, t in ((name1, phi1), (name2, phi2)):
-        if not isinstance(t, torch.Tensor) or t.ndim < 2:
-            raise ValueError(f"{name} must be a tensor of shape [..., n, d], got {getattr(t, 'shape', t)!r}")
+        if isinstance(t, torch.Tensor) and t.ndim < 2:
+            raise ValueError(f"{name} must be a tensor of shape [..., n, d], got {tuple(t.shape)}")
+        checked.append(check_tensor(name, t, "... n d"))
+    phi1, phi2 = checked
     if phi1.shape[-2] != phi2.shape[-2]:
         raise ValueError(
             f"{name1} and {name2} must hold the same samples (dimension -2), "
@@ -37,6 +42,9 @@ def _check_pair(phi1: torch.Tensor, phi2: torch.Tensor, name1: str = "phi1", nam
         raise ValueError(
             f"the batch dimensions of {name1} {tuple(phi1.shape)} and {name2} {tuple(phi2.shape)} do not broadcast"
         ) from None
+    if phi2.dtype != phi1.dtype:
+        raise ValueError(f"{name2} must have the dtype of {name1} ({phi1.dtype}), got {phi2.dtype}")
+    return phi1, phi2
 
 
 def cross_covariance(phi1: torch.Tensor, phi2: torch.Tensor) -> torch.Tensor:
@@ -48,8 +56,16 @@ def cross_covariance(phi1: torch.Tensor, phi2: torch.Tensor) -> torch.Tensor:
 
     Returns:
         ``[..., d1, d2]`` (batch dimensions broadcast).
+
+    Raises:
+        ValueError: unless both are finite non-empty real floating tensors of one dtype (lists
+            and numpy arrays are converted) with the same ``n`` and broadcastable batch dimensions.
     """
-    _check_pair(phi1, phi2)
+    return _cross_covariance(*_check_pair(phi1, phi2))
+
+
+def _cross_covariance(phi1: torch.Tensor, phi2: torch.Tensor) -> torch.Tensor:
+    """:func:`cross_covariance` without the argument checks."""
     return phi1.transpose(-1, -2) @ phi2 / phi1.shape[-2]
 
 
@@ -74,8 +90,17 @@ def align(phi_ref: torch.Tensor, phi: torch.Tensor) -> tuple[torch.Tensor, torch
     Returns:
         ``(A, explained)`` with ``A`` of shape ``[..., d_ref, d]`` (orthonormal columns if
         ``d <= d_ref``, orthonormal rows otherwise) and ``explained`` of shape ``[...]``.
+
+    Raises:
+        ValueError: for bad activations, as in :func:`cross_covariance`.
     """
-    sigma = cross_covariance(phi_ref, phi)
+    phi_ref, phi = _check_pair(phi_ref, phi, "phi_ref", "phi")
+    return _align(phi_ref, phi)
+
+
+def _align(phi_ref: torch.Tensor, phi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`align` without the argument checks."""
+    sigma = _cross_covariance(phi_ref, phi)
     U, S, Vh = torch.linalg.svd(sigma, full_matrices=False)
     A = U @ Vh
     explained = S.sum(-1) / _traces(phi_ref, phi).clamp_min(torch.finfo(S.dtype).tiny)
@@ -94,14 +119,35 @@ def explained_fraction(phi_ref: torch.Tensor, phi: torch.Tensor, A: torch.Tensor
 
     Returns:
         ``[...]``.
+
+    Raises:
+        ValueError: for bad activations (as in :func:`cross_covariance`), or unless ``A`` is a
+            finite real floating ``[..., d_ref, d]`` tensor whose batch dimensions broadcast
+            with theirs.
     """
-    _check_pair(phi_ref, phi, "phi_ref", "phi")
-    if A.shape[-2:] != (phi_ref.shape[-1], phi.shape[-1]):
+    phi_ref, phi = _check_pair(phi_ref, phi, "phi_ref", "phi")
+    if isinstance(A, torch.Tensor) and (A.ndim < 2 or A.shape[-2:] != (phi_ref.shape[-1], phi.shape[-1])):
         raise ValueError(
             f"A must have shape [..., {phi_ref.shape[-1]}, {phi.shape[-1]}] to map phi to phi_ref, got {tuple(A.shape)}"
         )
-    sigma = cross_covariance(phi_ref, phi)
+    A = check_tensor("A", A, ("...", phi_ref.shape[-1], phi.shape[-1]))
+    try:
+        torch.broadcast_shapes(A.shape[:-2], phi_ref.shape[:-2], phi.shape[:-2])
+    except RuntimeError:
+        raise ValueError(f"the batch dimensions of A {tuple(A.shape)} do not broadcast with those of phi_ref "
+                         f"{tuple(phi_ref.shape)} and phi {tuple(phi.shape)}") from None
+    sigma = _cross_covariance(phi_ref, phi)
     return (A * sigma).sum((-1, -2)) / _traces(phi_ref, phi).clamp_min(torch.finfo(sigma.dtype).tiny)
+
+
+def _mlp_sizes(model: object) -> list[int]:
+    """The layer sizes of an :class:`~nnlab.training.Ensemble` of plain MLPs (else ``ValueError`` naming model)."""
+    if not isinstance(model, Ensemble):
+        raise ValueError(f"model must be an nnlab.training.Ensemble of MLPs, got {type(model).__name__}")
+    try:
+        return model.sizes
+    except ValueError:
+        raise ValueError("model must be an Ensemble of plain MLPs (Linear layers and activations)") from None
 
 
 @dataclass
@@ -137,14 +183,21 @@ def align_network(model: Ensemble, X: torch.Tensor, reference: int = 0) -> Align
 
     Returns:
         :class:`Alignment`.
+
+    Raises:
+        ValueError: unless ``model`` is an ensemble of plain MLPs, ``reference`` one of its
+            members and ``X`` a finite non-empty real floating ``[n, d]`` tensor (a list or numpy
+            array is converted; the ensemble casts it to its dtype).
     """
+    sizes = _mlp_sizes(model)
     reference = check_int("reference", reference, minimum=0, maximum=model.members - 1)
-    if X.ndim != 2 or X.shape[1] != model.sizes[0]:
-        raise ValueError(f"X must have shape [n, {model.sizes[0]}], got {tuple(X.shape)}")
+    if isinstance(X, torch.Tensor) and (X.ndim != 2 or X.shape[1] != sizes[0]):
+        raise ValueError(f"X must have shape [n, {sizes[0]}], got {tuple(X.shape)}")
+    X = check_tensor("X", X, ("n", sizes[0]))
     hidden = model.hidden(X)
     rotations, explained = [], []
     for h in hidden:
-        A, e = align(h[reference], h)
+        A, e = _align(h[reference], h)
         rotations.append(A)
         explained.append(e)
     weights = [model.weights[0].detach().clone()]

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from ..validation import check_int, check_real
+from ..validation import check_int, check_real, check_real_array, check_tensor
 
 __all__ = ["weight_covariance", "isotropic", "matrix_cosine", "marchenko_pastur", "marchenko_pastur_edges"]
 
@@ -28,18 +28,28 @@ def weight_covariance(weights: torch.Tensor) -> torch.Tensor:
 
     Returns:
         ``[d, d]`` symmetric positive semi-definite: ``sum_m W_m^T W_m / (M N)``.
+
+    Raises:
+        ValueError: unless ``weights`` is a finite non-empty real floating tensor of 2 or 3
+            dimensions (a list or numpy array is converted).
     """
-    if not isinstance(weights, torch.Tensor) or weights.ndim not in (2, 3):
-        got = getattr(weights, "shape", weights)
-        raise ValueError(f"weights must be a tensor of shape [N, d] or [M, N, d], got {got!r}")
+    if isinstance(weights, torch.Tensor) and weights.ndim not in (2, 3):
+        raise ValueError(f"weights must be a tensor of shape [N, d] or [M, N, d], got {weights.shape!r}")
+    weights = check_tensor("weights", weights)
+    if weights.ndim not in (2, 3):
+        raise ValueError(f"weights must be a tensor of shape [N, d] or [M, N, d], got {weights.shape!r}")
     W = weights.reshape(-1, weights.shape[-1])
     return W.T @ W / W.shape[0]
 
 
 def isotropic(C: torch.Tensor) -> torch.Tensor:
-    """The isotropic covariance with the same trace: ``(tr C / d) I``, ``[d, d]`` (a control)."""
-    if not isinstance(C, torch.Tensor) or C.ndim != 2 or C.shape[0] != C.shape[1]:
-        raise ValueError(f"C must be a square matrix [d, d], got {getattr(C, 'shape', C)!r}")
+    """The isotropic covariance with the same trace: ``(tr C / d) I``, ``[d, d]`` (a control).
+
+    ``C`` must be a finite non-empty real floating square matrix (a list or numpy array is converted).
+    """
+    if isinstance(C, torch.Tensor) and (C.ndim != 2 or C.shape[0] != C.shape[1]):
+        raise ValueError(f"C must be a square matrix [d, d], got {C.shape!r}")
+    C = check_tensor("C", C, "d d")
     d = C.shape[0]
     return torch.eye(d, dtype=C.dtype, device=C.device) * (torch.trace(C) / d)
 
@@ -48,11 +58,21 @@ def matrix_cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Frobenius cosine ``<a, b>_F / (|a|_F |b|_F)`` over the last two dimensions: ``[...]``.
 
     1 for proportional matrices; about 0 for independent random ones of zero mean.
+
+    ``a`` and ``b`` must be finite non-empty real floating tensors (lists and numpy arrays are
+    converted); their batch dimensions ``...`` broadcast.
     """
+    a = check_tensor("a", a)
+    b = check_tensor("b", b)
     if a.ndim < 2 or b.ndim < 2 or a.shape[-2:] != b.shape[-2:]:
         raise ValueError(
             f"a and b must be matrices of the same shape [..., p, q], got {tuple(a.shape)} and {tuple(b.shape)}"
         )
+    try:
+        torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except RuntimeError:
+        raise ValueError(f"the batch dimensions of a {tuple(a.shape)} and b {tuple(b.shape)} "
+                         "do not broadcast") from None
     num = (a * b).sum((-1, -2))
     return num / (a.pow(2).sum((-1, -2)) * b.pow(2).sum((-1, -2))).sqrt()
 
@@ -78,7 +98,8 @@ def marchenko_pastur(
 
     Args:
         ratio: ``d / N`` (> 0). variance: ``sigma^2`` (> 0).
-        x: where to evaluate (default: ``points`` points spanning the support).
+        x: where to evaluate (default: ``points`` points spanning the support): any array of
+            finite real numbers (a list or tensor is converted to a float64 numpy array).
         points: number of default points (>= 2).
 
     Returns:
@@ -88,7 +109,7 @@ def marchenko_pastur(
     if x is None:
         points = check_int("points", points, minimum=2)
         x = np.linspace(lo, hi, points)
-    x = np.asarray(x, dtype=float)
+    x = check_real_array("x", x)
     inside = (x > lo) & (x < hi)
     dens = np.zeros_like(x)
     xi = x[inside]

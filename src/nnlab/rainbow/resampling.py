@@ -19,8 +19,8 @@ import torch
 
 from ..linalg import psd_power
 from ..training import Ensemble
-from ..validation import check_int
-from .alignment import align
+from ..validation import check_int, check_tensor
+from .alignment import _align, _mlp_sizes
 
 __all__ = ["resample"]
 
@@ -53,10 +53,17 @@ def resample(
     Returns:
         A :class:`~nnlab.training.Ensemble` with ``draws`` members and sizes
         ``[d, *widths, N_L]``.
+
+    Raises:
+        ValueError: for bad arguments, before any draw: ``model`` not an ensemble of plain MLPs,
+            covariances that are not finite real floating matrices of the layers' input sizes,
+            an ``X`` that is not a finite non-empty real floating ``[n, d]`` tensor (a list or
+            numpy array is converted, and ``X`` is cast to the ensemble's dtype), bad counts or widths,
+            or a ``generator`` that is not a ``torch.Generator``.
     """
+    sizes = _mlp_sizes(model)
     reference = check_int("reference", reference, minimum=0, maximum=model.members - 1)
     draws = check_int("draws", draws, minimum=1)
-    sizes = model.sizes
     n_hidden = len(sizes) - 2
     if n_hidden < 1:
         raise ValueError(f"model must have at least one hidden layer, got sizes {sizes}")
@@ -69,11 +76,15 @@ def resample(
                 f"covariances[{l}] must have shape [{sizes[l]}, {sizes[l]}] (the input size of layer {l + 1}), "
                 f"got {getattr(C, 'shape', C)!r}"
             )
+        check_tensor(f"covariances[{l}]", C)
     widths = sizes[1:-1] if widths is None else [check_int(f"widths[{i}]", w, minimum=1) for i, w in enumerate(widths)]
     if len(widths) != n_hidden:
         raise ValueError(f"widths must list {n_hidden} hidden widths, got {list(widths)}")
-    if X.ndim != 2 or X.shape[1] != sizes[0]:
+    if isinstance(X, torch.Tensor) and (X.ndim != 2 or X.shape[1] != sizes[0]):
         raise ValueError(f"X must have shape [n, {sizes[0]}], got {tuple(X.shape)}")
+    X = check_tensor("X", X, ("n", sizes[0]), dtype=model.weights[0].dtype)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {generator!r}")
 
     device = X.device
     ref = model.select([reference])
@@ -88,6 +99,6 @@ def resample(
         W = Z if A is None else Z @ A  # [R, N'_l, N'_{l-1}]
         weights.append(W)
         h = torch.relu(torch.matmul(h, W.transpose(1, 2)))  # [R, n, N'_l]
-        A, _ = align(phi_ref[l], h)  # [R, N_l(ref), N'_l]
+        A, _ = _align(phi_ref[l], h)  # [R, N_l(ref), N'_l]
     weights.append(ref.weights[-1].detach() @ A)  # [1, C, N(ref)] @ [R, N(ref), N'] -> [R, C, N']
     return Ensemble.from_layers(weights)
