@@ -9,9 +9,6 @@ STAMP := $(VENV)/.installed
 VENDOR := book/_static/vendor/.fetched.json
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 
-# Executed notebooks (build, tests, stored outputs) show no progress bars.
-export NNLAB_PROGRESS := 0
-
 .PHONY: help install book test lint unit nbval render strict-build browser chromium outputs bench clean
 
 help:

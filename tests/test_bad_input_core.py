@@ -39,9 +39,7 @@ reg.ok(scaling.slope_report, F(lambda: torch.tensor([8.0, 16, 32, 64, 128])), T(
 reg.ok(validation.check_int, "value", 3, minimum=0, maximum=5, skip={"name": ["unknown"]})  # ANY_NAME
 reg.ok(validation.check_real, "value", 0.5, low=0.0, high=1.0,
        skip={"name": ["unknown"],  # ANY_NAME
-             # TODO(issue 15): NaN/inf bounds are accepted; the bounds are the calling code's constants (never user
-             # input) and this shared validator is kept unchanged while other packages are converted to it
-             "low": ["nan", "inf"], "high": ["nan", "inf"]})
+             "low": ["inf"], "high": ["inf"]})  # an infinite bound is no bound (documented); NaN is rejected
 reg.ok(validation.check_choice, "value", "a", ("a", "b"), skip={"name": ["unknown"]})  # ANY_NAME
 reg.ok(validation.check_bool, "value", True, skip={"name": ["unknown"]})  # ANY_NAME
 reg.ok(validation.check_tensor, "value", T(3, 4), "n d", skip={"name": ["unknown"]})  # ANY_NAME

@@ -265,3 +265,9 @@ def test_float64_data_into_a_float32_model_is_converted():
     torch.testing.assert_close(toy(x[:, :5]), toy(x[:, :5].float()))
     ens = Ensemble.mlp([6, 3], 2, generator=gen(2))
     torch.testing.assert_close(ens(x.tolist()), ens(x.float()))  # a list is converted too
+
+
+def test_progress_is_off_unless_asked_for(monkeypatch):
+    """Unset, no progress bars: a chapter's outputs do not depend on how it is run (plain nbval)."""
+    monkeypatch.delenv("NNLAB_PROGRESS", raising=False)
+    assert progress_enabled() is False

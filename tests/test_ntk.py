@@ -297,3 +297,12 @@ def test_side_by_side_wide_net_stays_close_to_its_linearization():
         ntk.train_side_by_side(ntk.MLP(2, 4), x, y, xt[:, :1], steps=1, lr=1.0)
     with pytest.raises(ValueError, match="angles"):
         ntk.circle(torch.zeros(2, 2))
+
+
+def test_empirical_ntk_casts_inputs_to_the_models_dtype():
+    net = ntk.MLP(2, 16, 1, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    for method in ("structured", "jacobian", "loop"):
+        k = ntk.empirical_ntk(net, x, method=method)
+        assert k.dtype == torch.float32
+        torch.testing.assert_close(k, ntk.empirical_ntk(net, x.float(), method=method))

@@ -52,8 +52,35 @@ def test_loglog_reports_fitted_slope():
 
 
 def test_explore_without_kernel_draws_defaults_once():
-    plotting.explore(draw, width=(1, 64), scale=(0.5, 2.0), kind=["line", "dots"])
+    plotting.explore(draw, frames={"scale": [1.0, 2.0]}, width=(1, 64), scale=(0.5, 2.0), kind=["line", "dots"])
     assert calls == [(8, 1.0, "line")]
+
+
+def test_explore_bounds_the_frames_before_drawing():
+    with pytest.raises(ValueError, match="at most 48 frames"):
+        plotting.explore(draw, width=(1, 64), scale=(0.5, 2.0), kind=["line", "dots"])  # 6 x 6 x 2
+    with pytest.raises(ValueError, match="frames must be a dict from control names"):
+        plotting.explore(draw, frames={"depth": [1]}, width=(1, 64))
+    assert calls == []
+
+
+def test_explore_in_a_kernel_shows_every_frame_then_live_sliders(monkeypatch):
+    import base64
+    import json
+    import re
+
+    shown = []
+    monkeypatch.setattr(plotting, "_live_kernel", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append((obj, kw)) or object())
+    plotting.explore(draw, frames={"width": [4, 16]}, width=(1, 64), kind=["line", "dots"])
+    assert sorted(calls) == sorted([(w, 1.0, k) for w in (4, 8, 16) for k in ("line", "dots")])  # 3 x 2 frames
+    (player, kw), (live, _) = shown
+    assert kw == {"raw": True, "display_id": True}
+    assert base64.b64decode(player["image/png"])[:4] == b"\x89PNG"
+    data = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>', player["text/html"]).group(1))
+    assert data["labels"] == {"width": ["4", "8", "16"], "kind": ["line", "dots"]} and len(data["frames"]) == 6
+    assert data["frames"]["1,0"] == player["image/png"]  # the default frame is the static image
+    assert "application/vnd.jupyter.widget-view+json" in live and "text/plain" not in live
 
 
 def test_controls_match_specs():

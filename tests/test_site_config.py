@@ -106,20 +106,24 @@ def test_licence_and_citation():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_explore_outputs_carry_a_png_and_the_widget_state(path):
-    """The static site shows an explore figure as a PNG and renders its sliders from the stored
-    widget state: both must be in the notebook (.ci/execute_notebooks.py and the book's
-    executor store the state; nbclient's store_widget_state)."""
+def test_explore_outputs_carry_the_offline_player_and_the_live_sliders(path):
+    """On the website an explore figure is its pre-rendered player (HTML with every frame, opening
+    on the default frame, which is also the output's PNG); the live sliders follow as a widget view
+    without a text fallback, which the site does not draw (they need a kernel)."""
     nb = json.loads(path.read_text())
-    state = nb["metadata"].get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
     cells = [c for c in nb["cells"] if c["cell_type"] == "code" and "explore(" in "".join(c["source"])
              and not "".join(c["source"]).lstrip().startswith("def ")]
+    assert cells, "every chapter has an explore figure"
     for cell in cells:
-        mimes = [m for o in cell.get("outputs", []) for m in o.get("data", {})]
-        assert "image/png" in mimes, "an explore cell must show its figure as a PNG"
-        views = [o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] for o in cell["outputs"]
-                 if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
-        assert len(views) == 1 and views[0] in state, "the sliders' widget state is not stored"
+        bundles = [o["data"] for o in cell.get("outputs", []) if "data" in o]
+        players = [b for b in bundles if "text/html" in b and "nnlab-explore" in "".join(b["text/html"])]
+        assert len(players) == 1, "an explore cell shows one player"
+        html, png = "".join(players[0]["text/html"]), "".join(players[0]["image/png"]).replace("\n", "")
+        assert f"base64,{png}" in html, "the player opens on the output's static PNG"
+        live = [b for b in bundles if "application/vnd.jupyter.widget-view+json" in b]
+        assert len(live) == 1 and "text/plain" not in live[0]
+    overrides = SPHINX["nb_mime_priority_overrides"]
+    assert ["html", "application/vnd.jupyter.widget-view+json", None] in overrides
 
 
 def test_binder_takes_cpu_torch_and_the_pinned_environment():

@@ -1,15 +1,15 @@
-"""One figure style, small figure helpers, and ``explore``: a static figure plus live sliders.
+"""One figure style, small figure helpers, and ``explore``: a figure with knobs.
 
-``explore(fn, **sliders)`` draws ``fn`` at its default arguments as an ordinary image (so the
-static website shows it) and, when a live Jupyter kernel is present (Binder, Colab, a lecture),
-adds ipywidgets controls below it; moving a control redraws the same image in place.
+``explore(fn, **sliders)`` pre-renders ``fn`` at a small grid of control values and shows them
+as an offline player (:mod:`nnlab.frames`), so the knobs work on the static website; in a live
+Jupyter kernel (Binder, Colab, a lecture) ipywidgets sliders below it redraw any value in place.
 """
 
 from __future__ import annotations
 
 import inspect
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from .frames import figure_png, frame_grid, frame_values, player_html
 from .scaling import loglog_slope
 from .validation import check_bool, check_int, check_real, check_real_array
 
@@ -86,24 +87,31 @@ def loglog(ax: Axes, x: ArrayLike, y: ArrayLike, label: str, fit: bool = True, *
 
 # ----------------------------------------------------------------------------------- explore
 
-def explore(fn: Callable[..., Figure], **sliders: Any) -> None:
-    """Show ``fn``'s figure at its default arguments, with live controls when a kernel runs.
+def explore(fn: Callable[..., Figure], frames: dict[str, Sequence[Any]] | None = None, **sliders: Any) -> None:
+    """Show ``fn``'s figure with controls that work on the static website and in a live kernel.
 
     Args:
         fn: draws and returns a matplotlib ``Figure``; every slider name must be one of its
             parameters with a default value, which is the value of the static figure.
+        frames: per control, the values to pre-render for the website (see :mod:`nnlab.frames`);
+            by default every value of a list control and :data:`nnlab.frames.DEFAULT_POINTS`
+            evenly spaced steps of a numeric slider, at most :data:`nnlab.frames.MAX_FRAMES`
+            frames in all.
         **sliders: one control per parameter: ``(lo, hi)`` or ``(lo, hi, step)`` for an
             integer or float slider, or a list of allowed values (a selection slider, or a
             dropdown for strings).
 
-    On the static website the figure is an ordinary PNG. In a live kernel the controls
-    appear below it, and each change redraws the figure in place (``display_id`` update).
+    In a kernel (a build, Binder, Colab, a lecture) the output is one HTML block holding the
+    figure at every frame and a control per parameter: on the website, moving a control swaps
+    in the frame of the chosen values (offline, no kernel); the block opens on the default
+    values, which is also its plain image. Below it come live ipywidgets sliders, which redraw
+    the figure for any value; the website does not show those (they need a kernel). Without
+    a kernel (a plain script) the default figure is shown with ``plt.show()``.
     """
     defaults = _defaults(fn, sliders)
     controls = _controls(sliders, defaults)  # validates before any drawing
-    fig = fn(**defaults)
-    if not isinstance(fig, Figure):
-        raise ValueError(f"fn must return a matplotlib Figure, got {type(fig).__name__}")
+    values = _frame_values(sliders, defaults, frames)
+    fig = _figure(fn(**defaults))
     if not _live_kernel():
         plt.show()
         return
@@ -111,10 +119,44 @@ def explore(fn: Callable[..., Figure], **sliders: Any) -> None:
     from ipywidgets import VBox
 
     _enable_colab_widgets()
-    handle = display(fig, display_id=True)
-    plt.close(fig)
+    block, default_png = player_html(_player_id(fn), values, defaults,
+                                     lambda config: figure_png(fig if config == defaults else _figure(fn(**config))))
+    count = len(frame_grid(values))
+    bundle = {"text/html": block, "image/png": default_png,
+              "text/plain": f"<explore {getattr(fn, '__name__', 'figure')}: {count} frames>"}
+    handle = display(bundle, raw=True, display_id=True)
     _wire(fn, controls, handle)
-    display(VBox(list(controls.values())))
+    live = VBox(list(controls.values()))._repr_mimebundle_()
+    live.pop("text/plain", None)  # only a kernel can draw these sliders: nothing to show without one
+    display(live, raw=True)
+
+
+_players = 0
+
+
+def _player_id(fn: Callable[..., Any]) -> str:
+    """An id for the HTML player, unique within one kernel run (and the same in every run)."""
+    global _players
+    _players += 1
+    name = "".join(c if c.isalnum() else "-" for c in getattr(fn, "__name__", "figure"))
+    return f"explore-{name}-{_players}"
+
+
+def _figure(fig: Any) -> Figure:
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fn must return a matplotlib Figure, got {type(fig).__name__}")
+    return fig
+
+
+def _frame_values(sliders: dict[str, Any], defaults: dict[str, Any],
+                  frames: dict[str, Sequence[Any]] | None) -> dict[str, list[Any]]:
+    """Each control's pre-rendered values; checks ``frames`` names only known controls."""
+    frames = {} if frames is None else frames
+    if not isinstance(frames, dict) or any(k not in sliders for k in frames):
+        raise ValueError(f"frames must be a dict from control names {list(sliders)} to values, got {frames!r}")
+    values = {name: frame_values(name, spec, defaults[name], frames.get(name)) for name, spec in sliders.items()}
+    frame_grid(values)  # bounds the number of frames before anything is drawn
+    return values
 
 
 def _enable_colab_widgets() -> None:

@@ -72,12 +72,13 @@ _PROGRESS_OFF = ("0", "false", "no", "off", "")
 
 
 def progress_enabled() -> bool:
-    """Whether progress bars are shown: ``NNLAB_PROGRESS`` (default ``1``; the build sets ``0``).
+    """Whether progress bars are shown: ``NNLAB_PROGRESS`` (default ``0``: off, so that a chapter's
+    stored outputs are the same however it is run; set ``NNLAB_PROGRESS=1`` to see them).
 
     ``1``/``true``/``yes``/``on`` enable them and ``0``/``false``/``no``/``off`` (any case) or an
     empty value disable them; any other value raises ``ValueError``.
     """
-    value = os.environ.get("NNLAB_PROGRESS", "1").strip().lower()
+    value = os.environ.get("NNLAB_PROGRESS", "0").strip().lower()
     if value not in _PROGRESS_ON + _PROGRESS_OFF:
         raise ValueError(f"NNLAB_PROGRESS must be one of {_PROGRESS_ON + _PROGRESS_OFF}, got {value!r}")
     return value in _PROGRESS_ON

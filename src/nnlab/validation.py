@@ -37,7 +37,14 @@ def check_real(
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
-    """Return ``value`` as a finite ``float`` inside the given (open or closed) interval."""
+    """Return ``value`` as a finite ``float`` inside the given (open or closed) interval.
+
+    ``low``/``high`` of ``None`` (or an infinite bound) mean no bound on that side; a NaN bound
+    is an error.
+    """
+    for bound, given in (("low", low), ("high", high)):
+        if given is not None and given != given:
+            raise ValueError(f"{bound} must be a number or None (no bound), got NaN")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
     value = float(value)

@@ -27,7 +27,7 @@ STRICT_REFERENCES = os.environ.get("NNLAB_STRICT_REFERENCES", "1") == "1"
 
 def site_pages() -> list[str]:
     if not (SITE / "index.html").exists():
-        raise RuntimeError(f"no built site at {SITE}: run `make strict-build` (make browser does when it is missing)")
+        raise RuntimeError(f"no built site at {SITE}: run `make render` (make browser does when it is missing)")
     return [p.as_posix() for p in site_check.find_pages(SITE)]
 
 
@@ -70,11 +70,23 @@ def test_page(browser, base, page):
         assert not report.notes, "\n".join([page, *report.notes])
 
 
-def test_a_page_with_widgets_in_dark_mode(browser, base):
-    """Figures and widgets must stay readable in the theme's dark mode (screenshot: *-dark.png)."""
-    with_widgets = [p for p in notebook_pages() if "widget-view+json" in (SITE / p).read_text()]
-    assert with_widgets, "no page has an explore widget"
-    page = with_widgets[0]
+def player_pages() -> list[str]:
+    """Chapter pages with an explore player (nnlab.frames)."""
+    return [p for p in notebook_pages() if 'class="nnlab-explore"' in (SITE / p).read_text()]
+
+
+def test_every_chapter_has_a_working_explore_player(browser, base):
+    """The knobs work on the static site: each chapter page has a player, and test_page has moved
+    its controls through every frame (site_check.EXPLORE_JS); no live widget view is drawn."""
+    chapters = [p for p in notebook_pages() if p.startswith("book/") and "reproductions" not in p]
+    assert sorted(player_pages()) == sorted(chapters)
+    for page in chapters:
+        assert "application/vnd.jupyter.widget-view+json" not in (SITE / page).read_text()
+
+
+def test_a_page_with_a_player_in_dark_mode(browser, base):
+    """Figures and controls must stay readable in the theme's dark mode (screenshot: *-dark.png)."""
+    page = player_pages()[0]
     report = site_check.check_page(browser, base, page, dark=True,
                                    screenshot=SHOTS / site_check.screenshot_name(page, dark=True))
     REPORTS.append(report)
@@ -94,17 +106,21 @@ def test_a_chapter_has_launch_buttons(page):
 
 def test_breaking_a_real_page_on_purpose_fails(browser, tmp_path):
     """A copy of the built site with one chapter broken the way a CDN-only site breaks offline
-    (MathJax and the widget renderer from jsDelivr) and one of its figures deleted."""
+    (MathJax from jsDelivr), one of its figures deleted and one frame of its player lost."""
+    import json
     import shutil
 
     copy = tmp_path / "site"
     shutil.copytree(SITE, copy)
-    page = next(p for p in notebook_pages() if "widget-view+json" in (SITE / p).read_text())
+    page = player_pages()[0]
     html = (copy / page).read_text()
     html = re.sub(r'src="[^"]*vendor/mathjax/tex-mml-chtml\.js[^"]*"',
                   'src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"', html)
-    html = re.sub(r'src="[^"]*vendor/html-manager/embed-amd\.js[^"]*"',
-                  'src="https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.15/dist/embed-amd.js"', html)
+    data = re.search(r'(<script type="application/json" class="nnlab-explore-data">)(.*?)(</script>)', html, re.S)
+    frames = json.loads(data.group(2))
+    lost = sorted(frames["frames"])[-1]
+    del frames["frames"][lost]
+    html = html.replace(data.group(0), data.group(1) + json.dumps(frames) + data.group(3))
     (copy / page).write_text(html)
     image = re.search(r'<img alt="[^"]*" src="(\.\./_images/[^"]+)"', html).group(1)
     (copy / page).parent.joinpath(image).unlink()
@@ -112,7 +128,7 @@ def test_breaking_a_real_page_on_purpose_fails(browser, tmp_path):
         report = site_check.check_page(browser, url, page, widget_timeout_ms=4000)
     found = "\n".join(report.failures)
     for reason in ("blocked non-local request: https://cdn.jsdelivr.net/npm/mathjax", "not typeset by MathJax",
-                   "blank widget area", "broken image", "HTTP 404"):
+                   "explore control broken", "broken image", "HTTP 404"):
         assert reason in found, f"{reason!r} not reported for {page}:\n{found}"
 
 

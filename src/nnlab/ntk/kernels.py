@@ -93,7 +93,8 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
 
     Args:
         model: a module mapping ``[b, d]`` to ``[b]`` (or ``[b, 1]``): one real output per input.
-        x1: inputs ``[n1, d]``.
+        x1: inputs ``[n1, d]`` (cast to the model's parameter dtype, e.g. float64 data into a
+            float32 network).
         x2: inputs ``[n2, d]``; ``None`` means ``x1`` (the Gram matrix, symmetric PSD).
         per_parameter: return ``{parameter name: [n1, n2]}``, one kernel per parameter tensor
             (their sum is the NTK), e.g. to separate the readout (penultimate-feature) part.
@@ -110,6 +111,10 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
     if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
         raise ValueError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
     x2 = _check_inputs(x1, x2)
+    dtype = next(model.parameters()).dtype  # inputs of another float dtype are cast to the model's
+    same = x2 is x1
+    x1 = x1.to(dtype)
+    x2 = x1 if same else x2.to(dtype)
     method = check_choice("method", method, NTK_METHODS)
     check_bool("per_parameter", per_parameter)
     is_mlp = type(model) is MLP  # a subclass may change forward(): use the generic path
