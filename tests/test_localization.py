@@ -1,6 +1,5 @@
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -303,7 +302,7 @@ def test_cumulant_component_of_independent_uniform_inputs_is_a_single_site():
         (lambda: loc.TwoLayer(1, 10, 4, bias="maybe"), "bias"),
         (lambda: loc.TwoLayer(2, 10, 4)(torch.zeros(3, 5, 10)), "one slice per member"),
         (lambda: loc.TwoLayer(2, 10, 4)(torch.zeros(5, 9)), "x must have shape"),
-        (lambda: loc.ipr(np.ones(3)), "torch.Tensor"),
+        (lambda: loc.ipr(torch.ones(3, dtype=torch.int64)), "w must be a real floating"),
         (lambda: loc.kurtosis(torch.ones(1)), "at least 2 samples"),
         (lambda: loc.cumulant4_component(torch.randn(10, 3), sign="up"), "sign"),
         (lambda: loc.cumulant4(torch.randn(10, 3), torch.randn(4)), "v must be"),

@@ -9,13 +9,16 @@ zero for Gaussian data. Its contraction with a unit vector ``v`` four times is
 magnitude) is the unit ``v`` extremizing ``k(v)``; Ingrosso & Goldt observed that for the NLGP
 it becomes localized as the gain grows, with a width similar to the correlation length. The
 tensor (``d_in^4`` entries) is never formed: everything uses samples and matrix products.
+
+The samples ``x`` and directions ``v`` must be non-empty, finite, real floating tensors (a list or
+numpy array is converted); anything else raises ``ValueError``.
 """
 
 from __future__ import annotations
 
 import torch
 
-from ..validation import check_choice, check_int, check_real
+from ..validation import check_choice, check_int, check_real, check_tensor
 
 __all__ = ["cumulant4", "cumulant4_gradient", "cumulant4_component"]
 
@@ -23,15 +26,22 @@ SIGNS = ("negative", "positive")
 
 
 def _data(x: object) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"x must be a tensor of samples [n, d_in] with n >= 2, got {getattr(x, 'shape', x)!r}")
+    x = check_tensor("x", x, "n d_in")
+    if x.shape[0] < 2:
+        raise ValueError(f"x must be a tensor of samples [n, d_in] with n >= 2, got {tuple(x.shape)}")
     return x - x.mean(0)
 
 
 def _directions(v: object, d_in: int) -> torch.Tensor:
-    if not isinstance(v, torch.Tensor) or v.shape[-1] != d_in or v.ndim not in (1, 2):
-        raise ValueError(f"v must be a tensor [d_in] or [R, d_in] with d_in = {d_in}, got {getattr(v, 'shape', v)!r}")
+    v = check_tensor("v", v)
+    if v.ndim not in (1, 2) or v.shape[-1] != d_in:
+        raise ValueError(f"v must be a tensor [d_in] or [R, d_in] with d_in = {d_in}, got {tuple(v.shape)}")
     return v
+
+
+def _t(a: torch.Tensor) -> torch.Tensor:
+    """The transpose of a matrix; a vector unchanged (what ``.T`` does, without its deprecation warning)."""
+    return a.T if a.ndim == 2 else a
 
 
 def cumulant4(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -42,7 +52,7 @@ def cumulant4(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """
     x = _data(x)
     v = _directions(v, x.shape[1]).to(x.dtype)
-    s = x @ v.T  # [n] or [n, R]
+    s = x @ _t(v)  # [n] or [n, R]
     return s.pow(4).mean(0) - 3 * s.pow(2).mean(0).pow(2)
 
 
@@ -51,10 +61,10 @@ def cumulant4_gradient(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     x = _data(x)
     v = _directions(v, x.shape[1]).to(x.dtype)
     n = x.shape[0]
-    s = x @ v.T  # [n, R] or [n]
-    third = s.pow(3).T @ x / n
+    s = x @ _t(v)  # [n, R] or [n]
+    third = _t(s.pow(3)) @ x / n
     second = s.pow(2).mean(0)
-    cv = s.T @ x / n  # C v
+    cv = _t(s) @ x / n  # C v
     return third - 3 * (second[..., None] if v.ndim == 2 else second) * cv
 
 

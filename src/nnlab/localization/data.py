@@ -26,7 +26,7 @@ from functools import lru_cache
 import torch
 from scipy import integrate, special
 
-from ..validation import check_choice, check_float_dtype, check_int, check_real
+from ..validation import check_bool, check_choice, check_float_dtype, check_int, check_real, check_tensor
 
 __all__ = [
     "CONVENTIONS", "MAX_XI_FRACTION", "periodic_distance", "translation_invariant_cov", "circulant_spectrum",
@@ -71,6 +71,28 @@ def _check_convention(convention: object) -> str:
 
 def _check_n(n: object) -> int:
     return check_int("n", n, minimum=1)
+
+
+def _check_flag(name: str, value: object) -> bool:
+    """A bool, a numpy bool or a 0-d bool tensor as ``bool`` (a string such as ``"False"`` is rejected)."""
+    if isinstance(value, torch.Tensor) and value.ndim == 0 and value.dtype == torch.bool:
+        return bool(value)
+    if type(value).__name__ == "bool_":  # numpy.bool_
+        return bool(value)
+    return check_bool(name, value)
+
+
+def _check_device(name: str, device: object) -> torch.device:
+    """``device`` (a ``torch.device`` or a string such as ``"cuda:0"``) as a ``torch.device``."""
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise ValueError(f"{name} must be a torch.device or a device string such as 'cpu' or 'cuda', "
+                         f"got {type(device).__name__}")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"{name} must be a device string such as 'cpu' or 'cuda', got {device!r}") from err
 
 
 # ------------------------------------------------------------------------------ covariance
@@ -136,7 +158,11 @@ def nlgp_scale(gain: float, convention: str = "goldt", variance: float = 1.0) ->
 
 
 def nlgp_transform(z: torch.Tensor, gain: float, convention: str = "goldt", variance: float = 1.0) -> torch.Tensor:
-    """The NLGP marginal map ``x = erf(a z) / s`` (unit variance when ``Var z = variance``); any shape."""
+    """The NLGP marginal map ``x = erf(a z) / s`` (unit variance when ``Var z = variance``); any shape.
+
+    ``z`` must be a non-empty, finite, real floating tensor (a list or array is converted).
+    """
+    z = check_tensor("z", z)
     a = erf_slope(gain, convention)
     s = nlgp_scale(gain, convention, variance)
     return torch.erf(a * z) / s
@@ -180,9 +206,8 @@ def nlgp_kurtosis(gain: float, convention: str = "goldt") -> float:
 # ------------------------------------------------------------------------------- sampling
 
 def _check_cov(cov: object) -> torch.Tensor:
-    if not isinstance(cov, torch.Tensor) or cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
-        shape = tuple(cov.shape) if isinstance(cov, torch.Tensor) else type(cov).__name__
-        raise ValueError(f"cov must be a square matrix tensor [d_in, d_in], got {shape}")
+    """``cov`` as a float64 tensor after checking it is a finite, real, symmetric ``[d_in, d_in]`` matrix."""
+    cov = check_tensor("cov", cov, "d_in d_in")
     if not torch.allclose(cov, cov.T, atol=1e-10):
         raise ValueError("cov must be symmetric")
     return cov.to(torch.float64)
@@ -223,8 +248,7 @@ def sample_gaussian(n: int, factor: torch.Tensor, generator: torch.Generator | N
     """
     check_float_dtype("dtype", dtype)
     n = _check_n(n)
-    if not isinstance(factor, torch.Tensor) or factor.ndim < 2 or factor.shape[-1] != factor.shape[-2]:
-        raise ValueError(f"factor must be a tensor [..., d_in, d_in], got {getattr(factor, 'shape', factor)!r}")
+    factor = check_tensor("factor", factor, "... d_in d_in")
     eps = torch.randn(*factor.shape[:-2], n, factor.shape[-1], generator=generator, dtype=dtype)
     return eps @ factor.to(dtype).transpose(-1, -2)
 
@@ -306,7 +330,7 @@ class TwoClassTask:
         gains = [_check_gain(g) for g in gains]
         if not gains:
             raise ValueError("gains must hold at least one gain, got an empty sequence")
-        clone = [False] * len(gains) if clone is None else [bool(c) for c in clone]
+        clone = [False] * len(gains) if clone is None else [_check_flag(f"clone[{i}]", c) for i, c in enumerate(clone)]
         if len(clone) != len(gains):
             raise ValueError(f"clone must have one flag per gain ({len(gains)}), got {len(clone)}")
         convention = _check_convention(convention)
@@ -320,6 +344,7 @@ class TwoClassTask:
 
     def to(self, device: torch.device | str) -> TwoClassTask:
         """Move the factors to ``device`` (then :meth:`sample` needs a generator on that device); returns ``self``."""
+        device = _check_device("device", device)
         self.factors = self.factors.to(device)
         self.slope, self.scale = self.slope.to(device), self.scale.to(device)
         self._is_clone = self._is_clone.to(device)
@@ -360,6 +385,7 @@ def two_class(n: int, d_in: int, xis: Sequence[float], gain: float, clone: bool 
     Inputs are NLGP with ``gain`` (or its Gaussian clone when ``clone``); see :class:`TwoClassTask`.
     """
     n = _check_n(n)
+    check_bool("clone", clone)
     task = TwoClassTask(d_in, xis, [gain], [clone], convention)
     x, y = task.sample(n, generator)
     perm = torch.randperm(n, generator=generator)
@@ -410,8 +436,10 @@ def kur_transform(z: torch.Tensor, k: float, variance: float = 1.0) -> torch.Ten
     ``z ~ N(0, variance)`` gives unit-variance ``x`` whose density decays like ``|x|^-(k+1)``:
     heavy tails (positive excess kurtosis) for ``k`` just above 4, close to uniform (excess
     kurtosis -6/5) for large ``k``. ``1 - |u|^k`` is computed from ``erfc`` so that the tails
-    stay finite in floating point.
+    stay finite in floating point. ``z`` must be a non-empty, finite, real floating tensor (a
+    list or array is converted).
     """
+    z = check_tensor("z", z)
     k = _check_k(k)
     variance = check_real("variance", variance, low=0.0, low_open=True)
     z = z.to(torch.float64)
@@ -589,6 +617,16 @@ def _sample_kind(kind: str, n: int, d_in: int, param: object, generator: torch.G
     return elliptical(n, d_in, param, generator, radius=options.get("radius", "atanh"))
 
 
+def _check_options(kind: str, options: dict) -> None:
+    """The keyword options of a data kind: only the allowed ones, and the required one present."""
+    allowed = {"nlgp": {"gain"}, "kur": {"k"}, "ising": {"sweeps"}, "pulse": set(), "elliptical": {"radius"}}[kind]
+    if set(options) - allowed:
+        raise ValueError(f"kind {kind!r} takes the options {sorted(allowed)}, got {sorted(options)}")
+    required = {"nlgp": "gain", "kur": "k"}.get(kind)
+    if required is not None and required not in options:
+        raise ValueError(f"kind {kind!r} needs the option {required}=...")
+
+
 def two_class_samples(kind: str, n: int, d_in: int, classes: Sequence[object], *, p: float = 0.5,
                       generator: torch.Generator | None = None, **options: object,
                       ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -609,12 +647,7 @@ def two_class_samples(kind: str, n: int, d_in: int, classes: Sequence[object], *
     if len(classes) != 2:
         raise ValueError(f"classes must hold two class parameters (class 1, class 0), got {classes!r}")
     p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
-    allowed = {"nlgp": {"gain"}, "kur": {"k"}, "ising": {"sweeps"}, "pulse": set(), "elliptical": {"radius"}}[kind]
-    if set(options) - allowed:
-        raise ValueError(f"kind {kind!r} takes the options {sorted(allowed)}, got {sorted(options)}")
-    required = {"nlgp": "gain", "kur": "k"}.get(kind)
-    if required is not None and required not in options:
-        raise ValueError(f"kind {kind!r} needs the option {required}=...")
+    _check_options(kind, options)
     n1 = min(max(round(p * n), 1), n - 1)
     x1 = _sample_kind(kind, n1, d_in, classes[0], generator, options)
     x0 = _sample_kind(kind, n - n1, d_in, classes[1], generator, options)
@@ -625,9 +658,12 @@ def marginal_kurtosis(kind: str, d_in: int = 40, **options: object) -> float:
     """The exact kurtosis of one input's marginal for a data kind of :func:`two_class_samples`.
 
     NLGP: :func:`nlgp_kurtosis` (Lufkin convention); Kur(k): :func:`kur_kurtosis`; Ising and
-    single pulse: 1 (every input is ``+-1``); elliptical: :func:`elliptical_kurtosis`.
+    single pulse: 1 (every input is ``+-1``); elliptical: :func:`elliptical_kurtosis`. The options are
+    those of :func:`two_class_samples` (``gain`` for the NLGP and ``k`` for Kur(k) are required).
     """
     kind = str(check_choice("kind", kind, DATA_KINDS))
+    _check_options(kind, options)
+    d_in = _check_d(d_in)
     if kind == "nlgp":
         return nlgp_kurtosis(options["gain"], "lufkin")
     if kind == "kur":

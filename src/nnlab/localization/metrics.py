@@ -1,7 +1,9 @@
 """Measurements of receptive fields and of data: IPR, kurtosis, peak position and width, frequency.
 
 All receptive-field functions act on the last dimension (the ``d_in`` input sites of a ring), so
-a whole batch of weights ``[..., K, d_in]`` is measured at once.
+a whole batch of weights ``[..., K, d_in]`` is measured at once. Their arguments must be
+non-empty, finite, real floating tensors with at least one dimension (a list or numpy array is
+converted); anything else raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import math
 
 import torch
 
-from ..validation import check_int, check_real
+from ..validation import check_int, check_real, check_tensor
 
 __all__ = [
     "ipr", "kurtosis", "excess_kurtosis", "peak_position", "peak_width", "centred_field", "power_spectrum",
@@ -18,13 +20,18 @@ __all__ = [
 ]
 
 
-def _tensor(name: str, w: object, min_ndim: int = 1) -> torch.Tensor:
-    if not isinstance(w, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(w).__name__}")
-    if w.ndim < min_ndim or w.shape[-1] < 1:
-        raise ValueError(f"{name} must have at least {min_ndim} dimension(s) and a non-empty last one, "
-                         f"got shape {tuple(w.shape)}")
+def _tensor(name: str, w: object, floating: bool = True) -> torch.Tensor:
+    """``w`` checked: a non-empty, finite, real tensor ``[..., d_in]`` (floating unless ``floating=False``)."""
+    w = check_tensor(name, w, "... d_in", floating=floating)
+    if w.is_complex() or w.dtype == torch.bool:
+        raise ValueError(f"{name} must be a real tensor, got dtype {w.dtype}")
     return w
+
+
+def _positions(positions: object) -> torch.Tensor:
+    """Positions on the ring ``[..., n]``: real floating, or integer site numbers (converted to floats)."""
+    positions = _tensor("positions", positions, floating=False)
+    return positions if positions.is_floating_point() else positions.to(torch.get_default_dtype())
 
 
 def ipr(w: torch.Tensor) -> torch.Tensor:
@@ -44,7 +51,7 @@ def ipr(w: torch.Tensor) -> torch.Tensor:
 
 def kurtosis(x: torch.Tensor, dim: int = 0) -> torch.Tensor:
     """Sample kurtosis ``E[(x - mu)^4] / Var[x]^2`` along ``dim``: 3 for a Gaussian, 1 for ``+-1``."""
-    x = _tensor("x", x)
+    x = check_tensor("x", x, ("...", "*"))
     check_int("dim", dim, minimum=-x.ndim, maximum=x.ndim - 1)
     if x.shape[dim] < 2:
         raise ValueError(f"x needs at least 2 samples along dim {dim}, got shape {tuple(x.shape)}")
@@ -124,6 +131,7 @@ def spectral_concentration(w: torch.Tensor, halfwidth: int = 1) -> torch.Tensor:
     power is spread over many frequencies.
     """
     halfwidth = check_int("halfwidth", halfwidth, minimum=0)
+    w = _tensor("w", w)
     p = power_spectrum(w)
     k = p.argmax(-1, keepdim=True)
     freqs = torch.arange(p.shape[-1], device=p.device)
@@ -132,8 +140,8 @@ def spectral_concentration(w: torch.Tensor, halfwidth: int = 1) -> torch.Tensor:
 
 def circular_gaps(positions: torch.Tensor, d_in: float) -> torch.Tensor:
     """Gaps between consecutive positions on a ring of circumference ``d_in`` (sorted): ``[..., n]``,
-    summing to ``d_in``."""
-    positions = _tensor("positions", positions)
+    summing to ``d_in``. ``positions [..., n]`` may be integer site numbers (converted to floats)."""
+    positions = _positions(positions)
     d_in = check_real("d_in", d_in, low=0.0, low_open=True)
     p = torch.remainder(positions, d_in).sort(-1).values
     return torch.diff(p, dim=-1, append=p[..., :1] + d_in)
@@ -144,6 +152,7 @@ def tiling_evenness(positions: torch.Tensor, d_in: float) -> torch.Tensor:
 
     1 for perfectly even tiling, 0 when two fields sit on the same spot; for ``n`` uniformly
     random positions its mean is ``1 / n`` (see :func:`tiling_percentile` for its distribution).
+    ``positions [..., n]`` may be integer site numbers (converted to floats).
     """
     gaps = circular_gaps(positions, d_in)
     return gaps.min(-1).values * gaps.shape[-1] / d_in
@@ -158,5 +167,6 @@ def tiling_percentile(positions: torch.Tensor, d_in: float) -> torch.Tensor:
     uniformly distributed on ``[0, 1]`` (mean 1/2) for random placement, close to 1 for even
     tiling, close to 0 for fields piled on one spot.
     """
+    positions = _positions(positions)
     e = tiling_evenness(positions, d_in)
     return 1 - (1 - e).pow(positions.shape[-1] - 1)

@@ -33,7 +33,7 @@ from torch import nn
 from ..members import Members, member_input
 from ..training import History, train
 from ..validation import check_bool, check_choice, check_int, check_real, check_tensor
-from .data import TwoClassTask
+from .data import TwoClassTask, _check_device
 
 __all__ = ["ACTIVATIONS", "READOUTS", "BIASES", "TwoLayer", "ReluTwoLayer", "task_mse", "accuracy_per_member",
            "fit", "fit_data", "xavier_std"]
@@ -63,7 +63,10 @@ class TwoLayer(Members):
         scale_input: divide the pre-activation by ``sqrt(d_in)`` (Ingrosso & Goldt, the default);
             ``False`` gives ``w . x + b`` (Lufkin et al.).
 
-    ``forward(x)`` maps ``x [n, d_in]`` (shared by all members) or ``[M, n, d_in]`` to ``[M, n]``.
+    ``forward(x)`` maps ``x [n, d_in]`` (shared by all members) or ``[M, n, d_in]`` to ``[M, n]``:
+    ``x`` must be a non-empty real floating tensor (a list or array is converted, other float
+    dtypes are cast to the weights' dtype); it is not scanned for NaN/inf (that would cost a
+    device sync per call), so NaN in ``x`` propagates.
     """
 
     member_tensors = ("W", "b")
@@ -122,13 +125,18 @@ class TwoLayer(Members):
         return self.act(self.preactivations(x)) @ self.v
 
     def targets(self, y: torch.Tensor) -> torch.Tensor:
-        """The regression target for labels ``y in {+1, -1}``: ``y`` for erf, ``(1 + y)/2`` for sigmoid/relu + mean."""
+        """The regression target for labels ``y in {+1, -1}``: ``y`` for erf, ``(1 + y)/2`` for sigmoid/relu + mean.
+
+        ``y`` must be a non-empty, finite, real floating tensor of any shape (a list or array is converted).
+        """
+        y = check_tensor("y", y)
         if self.activation in ("sigmoid", "relu") and self.readout == "mean":
             return (1 + y) / 2
         return y
 
     def param_groups(self, lr: float) -> list[dict[str, Any]]:
         """SGD parameter groups as in the reference code: ``lr`` for ``W``, ``lr / d_in`` for learnable biases."""
+        lr = check_real("lr", lr, low=0.0, low_open=True)
         groups = [{"params": [self.W], "lr": lr}]
         if isinstance(self.b, nn.Parameter):
             groups.append({"params": [self.b], "lr": lr / self.d_in})
@@ -171,7 +179,18 @@ class ReluTwoLayer(TwoLayer):
         Args:
             x: inputs ``[M, n, d_in]``. xt: the same transposed, ``[M, d_in, n]`` (contiguous).
             target: ``[M, 1, n]``.
+
+        All three must be real floating tensors in the weights' dtype; as this runs once per step,
+        their shapes and dtypes are checked but their values are not scanned for NaN/inf
+        (:func:`fit_data` checks its data once).
         """
+        dims = {"M": self.members, "d_in": self.d_in}
+        dtype = self.W.dtype
+        for name, t, spec in (("x", x, "M n d_in"), ("xt", xt, "M d_in n"), ("target", target, "M 1 n")):
+            if not isinstance(t, torch.Tensor) or t.dtype != dtype:
+                raise ValueError(f"{name} must be a tensor of the weights' dtype {dtype}, "
+                                 f"got {getattr(t, 'dtype', type(t).__name__)}")
+            check_tensor(name, t, spec, dims=dims, finite=False)
         W, c = self.W.detach(), self.input_scale
         u = torch.bmm(W, xt) * c                            # [M, K, n]
         err = torch.relu(u).mean(1, keepdim=True) - target  # [M, 1, n]
@@ -183,10 +202,12 @@ def task_mse(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean squared error of every member to its targets for labels ``y``: ``[M]``.
 
     ``x [M, n, d_in]`` (or shared ``[n, d_in]``), ``y [M, n]`` (or shared ``[n]``) in ``{+1, -1}``;
-    the target is ``model.targets(y)``.
+    the target is ``model.targets(y)``. Both must be finite, non-empty real floating tensors
+    (``x`` in the layout of ``model(x)``; a list or array is converted).
     """
-    out = model(x)
+    x = check_tensor("x", x)
     y = check_tensor("y", y)
+    out = model(x)
     if tuple(y.shape) not in (tuple(out.shape), tuple(out.shape[1:])):
         raise ValueError(f"y must have shape {tuple(out.shape)} or {tuple(out.shape[1:])}, got {tuple(y.shape)}")
     return (out - model.targets(y)).pow(2).mean(-1)
@@ -197,7 +218,23 @@ def accuracy_per_member(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> to
 
     The predicted class is ``+1`` where the output exceeds the midpoint of the two targets
     (0 for erf, 1/2 for sigmoid or relu with ``readout="mean"``).
+
+    ``x`` is ``[M, n, d_in]`` or shared ``[n, d_in]`` (finite, real floating); the labels ``y`` are
+    ``[M, n]`` or shared ``[n]``, finite and real (an integer tensor of ``+-1`` is fine; a list or
+    array is converted).
     """
+    if not isinstance(model, TwoLayer):
+        raise ValueError(f"model must be a TwoLayer, got {type(model).__name__}")
+    x = check_tensor("x", x)
+    n = model.inputs(x).shape[1]  # checks the layout of x
+    y = check_tensor("y", y, floating=False)
+    if y.is_complex() or y.dtype == torch.bool:
+        raise ValueError(f"y must hold real labels +1 and -1, got dtype {y.dtype}")
+    if not bool(torch.isfinite(y).all()):
+        raise ValueError("y must hold finite values only (no NaN or inf)")
+    if tuple(y.shape) not in ((model.members, n), (n,)):
+        raise ValueError(f"y must have shape [{model.members}, {n}] or [{n}] (matching x {tuple(x.shape)}), "
+                         f"got {tuple(y.shape)}")
     mid = model.targets(torch.zeros(1, device=y.device)).item() if model.readout == "mean" else 0.0
     with torch.no_grad():
         return ((model(x) > mid) == (y > 0)).float().mean(-1)
@@ -232,9 +269,10 @@ def fit(model: TwoLayer, task: TwoClassTask, *, steps: int, lr: float, batch_siz
     if task.members != model.members or task.d_in != model.d_in:
         raise ValueError(f"task has {task.members} members of dimension {task.d_in}, the model {model.members} "
                          f"of {model.d_in}")
+    check_int("steps", steps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     lr = check_real("lr", lr, low=0.0, low_open=True)
-    device = model.W.device if device is None else torch.device(device)
+    device = model.W.device if device is None else _check_device("device", device)
     if device.type != "cpu":
         seed = int(torch.randint(2**62, (1,), generator=generator))
         generator = torch.Generator(device).manual_seed(seed)

@@ -22,7 +22,8 @@ with ``phi`` written as ``E_1[x 1(w . x > 0)]``. An Euler step of size ``tau`` e
 full-batch gradient step with learning rate ``tau`` (:func:`nnlab.localization.models.fit_data`).
 
 Everything is batched over members: ``w [M, d_in]``, covariances ``[d_in, d_in]`` or ``[M, d_in, d_in]``,
-one amplifier table per member.
+one amplifier table per member. Tensor arguments must be non-empty, finite, real floating
+tensors (a list or numpy array is converted); anything else raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ..validation import check_int, check_real
+from ..validation import check_int, check_real, check_tensor
 
 __all__ = [
     "phi_gaussian", "phi_cubic", "phi_samples", "PhiTable", "gauss_hermite", "overlap", "flow", "integrate",
@@ -44,15 +45,18 @@ SQRT_2_PI = math.sqrt(2 / math.pi)
 A_MAX = 1 - 1e-7
 
 
-def _tensor(name: str, t: object, ndims: tuple[int, ...]) -> torch.Tensor:
-    if not isinstance(t, torch.Tensor) or t.ndim not in ndims:
+def _tensor(name: str, t: object, ndims: tuple[int, ...] | None = None,
+            dims: dict[str, int] | None = None, shape: str | None = None) -> torch.Tensor:
+    """``t`` checked: a non-empty, finite, real floating tensor with a number of dimensions in ``ndims``."""
+    t = check_tensor(name, t, shape, dims=dims)
+    if ndims is not None and t.ndim not in ndims:
         raise ValueError(f"{name} must be a tensor with {' or '.join(map(str, ndims))} dimensions, "
-                         f"got {tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}")
+                         f"got shape {tuple(t.shape)}")
     return t
 
 
 def _check_a(a: object) -> torch.Tensor:
-    a = _tensor("a", a, tuple(range(0, 8)))
+    a = _tensor("a", a)
     if bool((a.abs() > 1).any()):
         raise ValueError(f"a must lie in [-1, 1] (it is a correlation), got max |a| = {float(a.abs().max()):.3g}")
     return a
@@ -73,6 +77,7 @@ def phi_cubic(a: torch.Tensor, kappa: float | torch.Tensor) -> torch.Tensor:
     """
     a = _check_a(a)
     if isinstance(kappa, torch.Tensor):
+        kappa = check_tensor("kappa", kappa)
         if kappa.ndim != 1 or a.ndim != 2 or kappa.shape[0] != a.shape[0]:
             raise ValueError(f"kappa as a tensor must be [M] with a [M, d_in], got {tuple(kappa.shape)} and "
                              f"{tuple(a.shape)}")
@@ -93,10 +98,12 @@ def phi_samples(a: torch.Tensor, x: torch.Tensor, weights: torch.Tensor | None =
         weights: quadrature weights ``[S]`` summing to 1 (default: ``1/S`` each).
     """
     a = _check_a(a)
-    x = _tensor("x", x, (1,)).to(torch.float64)
-    w = torch.full_like(x, 1 / x.numel()) if weights is None else _tensor("weights", weights, (1,)).to(x)
-    if w.shape != x.shape:
-        raise ValueError(f"weights must have the shape of x {tuple(x.shape)}, got {tuple(w.shape)}")
+    dims: dict[str, int] = {}
+    x = _tensor("x", x, shape="S", dims=dims).to(torch.float64)
+    if weights is None:
+        w = torch.full_like(x, 1 / x.numel())
+    else:
+        w = _tensor("weights", weights, shape="S", dims=dims).to(x)
     ad = a.to(torch.float64).clamp(-A_MAX, A_MAX)
     c = ad / torch.sqrt(2 * (1 - ad**2))
     out = (torch.erf(c[..., None] * x) * (w * x)).sum(-1)
@@ -128,6 +135,8 @@ class PhiTable:
 
     def __init__(self, x: torch.Tensor, weights: torch.Tensor | None = None, points: int = 2001):
         x = _tensor("x", x, (1, 2))
+        if weights is not None:
+            weights = _tensor("weights", weights, shape="S", dims={"S": x.shape[-1]})
         points = check_int("points", points, minimum=3)
         xs = x[None] if x.ndim == 1 else x
         self.grid = torch.linspace(-1, 1, points, dtype=torch.float64)
@@ -162,23 +171,29 @@ def covariance(x: torch.Tensor) -> torch.Tensor:
 
 def overlap(w: torch.Tensor, cov1: torch.Tensor) -> torch.Tensor:
     """``a = Sigma_1 w / sqrt(w' Sigma_1 w)``, the correlation of each pixel with ``w . x``:
-    ``[M, d_in]`` (or ``[d_in]``)."""
+    ``[M, d_in]`` (or ``[d_in]``), for ``cov1 [d_in, d_in]`` or ``[M, d_in, d_in]``."""
     w = _tensor("w", w, (1, 2))
-    cov1 = _tensor("cov1", cov1, (2, 3)).to(w)
+    return _overlap(w, _check_cov(w, "cov1", cov1))
+
+
+def _overlap(w: torch.Tensor, cov1: torch.Tensor) -> torch.Tensor:
+    cov1 = cov1.to(w)
     s = (cov1 @ w[..., None])[..., 0]
     return s / (w * s).sum(-1, keepdim=True).clamp(min=1e-300).sqrt()
 
 
-def _check_covs(w: torch.Tensor, cov0: object, cov1: object) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_cov(w: torch.Tensor, name: str, c: object) -> torch.Tensor:
     d_in = w.shape[-1]
-    out = []
-    for name, c in (("cov0", cov0), ("cov1", cov1)):
-        c = _tensor(name, c, (2, 3))
-        if c.shape[-2:] != (d_in, d_in) or (c.ndim == 3 and (w.ndim != 2 or c.shape[0] != w.shape[0])):
-            raise ValueError(f"{name} must be [{d_in}, {d_in}] or [M, {d_in}, {d_in}] matching w {tuple(w.shape)}, "
-                             f"got {tuple(c.shape)}")
-        out.append(c.to(w))
-    return out[0], out[1]
+    c = _tensor(name, c, (2, 3))
+    if c.shape[-2:] != (d_in, d_in) or (c.ndim == 3 and (w.ndim != 2 or c.shape[0] != w.shape[0])):
+        raise ValueError(f"{name} must be [{d_in}, {d_in}] or [M, {d_in}, {d_in}] matching w {tuple(w.shape)}, "
+                         f"got {tuple(c.shape)}")
+    return c
+
+
+def _check_covs(w: torch.Tensor, cov0: object, cov1: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two covariances checked against ``w`` (not yet converted to its dtype)."""
+    return _check_cov(w, "cov0", cov0), _check_cov(w, "cov1", cov1)
 
 
 def flow(w: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Callable[[torch.Tensor], torch.Tensor],
@@ -197,9 +212,18 @@ def flow(w: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Callable[
     """
     w = _tensor("w", w, (1, 2))
     cov0, cov1 = _check_covs(w, cov0, cov1)
+    if not callable(phi):
+        raise ValueError(f"phi must be a callable a -> phi(a), got {type(phi).__name__}")
     p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
     lam = p if weight is None else check_real("weight", weight, low=0.0, high=1.0)
-    a = overlap(w, cov1).clamp(-1, 1)
+    return _flow(w, cov0, cov1, phi, p, lam)
+
+
+def _flow(w: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Callable[[torch.Tensor], torch.Tensor],
+          p: float, lam: float) -> torch.Tensor:
+    """:func:`flow` on checked arguments (the covariances converted to ``w``'s dtype here)."""
+    cov0, cov1 = cov0.to(w), cov1.to(w)
+    a = _overlap(w, cov1).clamp(-1, 1)
     sigma = lam * cov1 + (1 - lam) * cov0
     return p * phi(a) - (sigma @ w[..., None])[..., 0]
 
@@ -218,16 +242,17 @@ def integrate(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Cal
         ``(t, W)``: the recorded step numbers ``[T]`` and weights ``[T, *w0.shape]``.
     """
     w = _tensor("w0", w0, (1, 2))
-    _check_covs(w, cov0, cov1)
+    cov0, cov1 = _check_covs(w, cov0, cov1)
+    if not callable(phi):
+        raise ValueError(f"phi must be a callable a -> phi(a), got {type(phi).__name__}")
     tau = check_real("tau", tau, low=0.0, low_open=True)
     steps = check_int("steps", steps, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)
-    check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
-    if weight is not None:
-        check_real("weight", weight, low=0.0, high=1.0)
+    p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
+    lam = p if weight is None else check_real("weight", weight, low=0.0, high=1.0)
     times, traj = [0], [w.clone()]
     for step in range(1, steps + 1):
-        w = w + tau * flow(w, cov0, cov1, phi, p, weight)
+        w = w + tau * _flow(w, cov0, cov1, phi, p, lam)
         if step % record_every == 0 or step == steps:
             times.append(step)
             traj.append(w.clone())
