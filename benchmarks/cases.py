@@ -301,7 +301,8 @@ def _rfm_setup(device: torch.device, size: str) -> tuple[torch.Tensor, torch.Ten
     n, d = (2000, 100) if size == "chapter" else (40, 6)
     X, y = fa.low_dim_task(n, d, gen(40), "x1*x2")
     X, y = X.double().to(device), y.double().to(device)
-    rfm = fa.RFM(bandwidth=10.0, reg=1e-3, iters=1).fit(X, y)  # a fitted predictor with a learned M
+    rfm = fa.RFM(bandwidth=10.0, reg=1e-3, iters=1)
+    rfm.fit(X, y)  # a fitted predictor with a learned M
     return X, y, rfm
 
 
