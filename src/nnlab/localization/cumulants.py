@@ -59,7 +59,11 @@ def cumulant4(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 def cumulant4_gradient(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """``grad k(v) / 4 = E[(v . x)^3 x] - 3 (v^T C v) C v``: same shape as ``v``."""
     x = _data(x)
-    v = _directions(v, x.shape[1]).to(x.dtype)
+    return _gradient(x, _directions(v, x.shape[1]).to(x.dtype))
+
+
+def _gradient(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """:func:`cumulant4_gradient` for centred, checked ``x`` and ``v`` of its dtype."""
     n = x.shape[0]
     s = x @ _t(v)  # [n, R] or [n]
     third = _t(s.pow(3)) @ x / n
@@ -97,7 +101,7 @@ def cumulant4_component(x: torch.Tensor, restarts: int = 8, steps: int = 300, si
     v = torch.randn(restarts, x.shape[1], generator=generator, dtype=x.dtype).to(x.device)
     v = v / v.norm(dim=-1, keepdim=True)
     for t in range(steps):
-        g = direction * cumulant4_gradient(x, v)
+        g = direction * _gradient(x - x.mean(0), v)  # (re-centring as cumulant4_gradient does)
         g = g - (g * v).sum(-1, keepdim=True) * v  # tangent to the sphere
         eta = step_size * 0.01 ** (t / max(1, steps - 1))
         v = v + eta * g / g.norm(dim=-1, keepdim=True).clamp(min=1e-30)

@@ -129,7 +129,9 @@ class TwoLayer(Members):
 
         ``y`` must be a non-empty, finite, real floating tensor of any shape (a list or array is converted).
         """
-        y = check_tensor("y", y)
+        return self._targets(check_tensor("y", y))
+
+    def _targets(self, y: torch.Tensor) -> torch.Tensor:
         if self.activation in ("sigmoid", "relu") and self.readout == "mean":
             return (1 + y) / 2
         return y
@@ -210,7 +212,12 @@ def task_mse(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     out = model(x)
     if tuple(y.shape) not in (tuple(out.shape), tuple(out.shape[1:])):
         raise ValueError(f"y must have shape {tuple(out.shape)} or {tuple(out.shape[1:])}, got {tuple(y.shape)}")
-    return (out - model.targets(y)).pow(2).mean(-1)
+    return (out - model._targets(y)).pow(2).mean(-1)
+
+
+def _task_mse(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """:func:`task_mse` without the checks: the loss of :func:`fit`, whose batches come from the task."""
+    return (model(x) - model._targets(y)).pow(2).mean(-1)
 
 
 def accuracy_per_member(model: TwoLayer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -281,7 +288,7 @@ def fit(model: TwoLayer, task: TwoClassTask, *, steps: int, lr: float, batch_siz
     def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
         return task.sample(batch_size, generator)
 
-    return train(model, task_mse, batch, steps=steps, lr=lr * batch_size, record_every=record_every,
+    return train(model, _task_mse, batch, steps=steps, lr=lr * batch_size, record_every=record_every,
                  metrics=metrics)
 
 
