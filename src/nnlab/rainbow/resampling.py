@@ -86,15 +86,15 @@ def resample(
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator or None, got {generator!r}")
 
-    device = X.device
+    device, dtype = X.device, model.weights[0].dtype  # draws in the ensemble's float dtype
     ref = model.select([reference])
     phi_ref = [h[0] for h in ref.hidden(X)]  # [n, N_l(ref)]
     weights: list[torch.Tensor] = []
     h = X
     A = None  # maps the new network's input basis to the reference's; identity for the pixels
     for l, C in enumerate(covariances):
-        root = psd_power(C.detach().cpu().float(), 0.5)
-        Z = torch.randn(draws, widths[l], C.shape[0], generator=generator) @ root  # rows ~ N(0, C)
+        root = psd_power(C.detach().cpu().to(dtype), 0.5)
+        Z = torch.randn(draws, widths[l], C.shape[0], generator=generator, dtype=dtype) @ root  # rows ~ N(0, C)
         Z = Z.to(device)
         W = Z if A is None else Z @ A  # [R, N'_l, N'_{l-1}]
         weights.append(W)
