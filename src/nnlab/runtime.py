@@ -4,9 +4,9 @@ A chapter starts with ``device = nnlab.runtime.setup(seed=0)``. Data and initial
 drawn on the CPU from seeded generators and then moved to ``device``, so one seed means one
 experiment on every machine, up to the last bit of float32 normal draws: torch's vectorized
 float32 ``randn`` differs in the last bit between CPU instruction paths (float64 draws and
-uniform draws do not), which chaotic training can amplify. ``profile()`` tells whether to run the small (``quick``) or the
-paper-scale (``full``) version of an experiment, and ``sizes(quick=..., full=...)`` picks the
-value for the active profile.
+uniform draws do not), which chaotic training can amplify. ``profile()`` tells whether to run
+the small (``quick``) or the paper-scale (``full``) version of an experiment, and
+``sizes(quick=..., full=...)`` picks the value for the active profile.
 """
 
 from __future__ import annotations
