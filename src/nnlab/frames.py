@@ -150,8 +150,8 @@ def player_html(uid: str, values: dict[str, list[Any]], defaults: dict[str, Any]
         f'<img class="nnlab-explore-frame" alt="figure at {html.escape(_describe(defaults))}" '
         f'src="data:image/png;base64,{default_png}">\n'
         f'<div class="nnlab-explore-controls">{"".join(controls)}'
-        f'<span class="nnlab-explore-note">pre-rendered frames; in a live kernel the sliders below '
-        f'recompute any value</span></div>\n'
+        f'<span class="nnlab-explore-note">pre-rendered frames; run the notebook (Binder, Colab) for '
+        f'live sliders that take any value</span></div>\n'
         f'<script type="application/json" class="nnlab-explore-data">{data}</script>\n'
         f"<script>{_PLAYER_JS.replace('UID', uid)}</script>\n</div>"
     )
