@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks book .ci
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 # Strict nbval: every stored output is compared (see nbval_sanitize.cfg for what is masked;
 # pyproject.toml passes it, so a plain `pytest --nbval book/` checks the same). It runs torch on
