@@ -62,3 +62,9 @@ def test_figure_png_is_a_png_and_closes_the_figure():
     ax.plot([0, 1])
     png = base64.b64decode(frames.figure_png(fig))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and not plt.fignum_exists(fig.number)
+
+
+def test_a_label_cannot_close_the_players_script():
+    block, _ = frames.player_html("p2", {"kind": ["a</script>b", "c"]}, {"kind": "c"}, lambda config: "AAAA")
+    data = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', block, re.S).group(1)
+    assert json.loads(data)["labels"]["kind"] == ["a</script>b", "c"]

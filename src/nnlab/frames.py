@@ -144,7 +144,7 @@ def player_html(uid: str, values: dict[str, list[Any]], defaults: dict[str, Any]
         controls.append(f'<label class="nnlab-explore-control">{html.escape(name)} {widget} '
                         f'<output>{html.escape(labels[i0])}</output></label>')
     data = json.dumps({"controls": list(values), "labels": {n: [_label(v) for v in vals] for n, vals in values.items()},
-                       "frames": frames}, separators=(",", ":"))
+                       "frames": frames}, separators=(",", ":")).replace("</", "<\\/")  # stays inside <script>
     block = (
         f'<div class="nnlab-explore" id="{uid}">\n'
         f'<img class="nnlab-explore-frame" alt="figure at {html.escape(_describe(defaults))}" '
