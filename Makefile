@@ -64,10 +64,11 @@ strict-build: $(STAMP) $(VENDOR)
 
 # Every page of the built site in headless Chromium with the network blocked: console errors,
 # broken images, un-typeset formulas, blank widget areas, missing figures fail (tests/browser).
-# Reuses _build/html (building it when missing); screenshots in _build/screenshots/.
+# Reuses _build/html (building it when missing); screenshots in _build/screenshots/. Two workers,
+# each with its own Chromium (the pages are independent); report.txt merges their reports.
 browser: $(STAMP) $(VENDOR) chromium
 	@test -f _build/html/index.html || $(MAKE) --no-print-directory render
-	NNLAB_BROWSER=1 $(BIN)/python -m pytest tests/browser
+	NNLAB_BROWSER=1 $(BIN)/python -m pytest -n 2 --dist load tests/browser
 	@echo "Screenshots and per-page report: $(CURDIR)/_build/screenshots/"
 
 # Debian's chromium (the browser test drives it with Playwright, which downloads no browser).

@@ -2,6 +2,9 @@
 
 `make unit` (pytest tests) does not collect them: they need Debian's chromium and the built
 site. Under `make browser` nothing here is skipped: a missing chromium or site is an error.
+`make browser` runs them on two pytest-xdist workers, each with its own Chromium; the session
+(the controller, or the only process without xdist) clears old screenshots first and merges the
+workers' page reports into one report.txt at the end.
 """
 
 from __future__ import annotations
@@ -20,6 +23,25 @@ if not ENABLED:
     collect_ignore_glob = ["test_*.py"]
 
 sys.path.insert(0, str(HERE))
+SHOTS = Path(os.environ.get("NNLAB_SCREENSHOTS", ROOT / "_build" / "screenshots"))
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if ENABLED and not _is_worker(config):
+        import site_check
+
+        site_check.clear_reports(SHOTS)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if ENABLED and not _is_worker(session.config):
+        import site_check
+
+        site_check.merge_report_parts(SHOTS)
 
 
 @pytest.fixture(scope="session")

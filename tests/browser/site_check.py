@@ -35,12 +35,13 @@ import argparse
 import contextlib
 import functools
 import http.server
+import json
 import re
 import shutil
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +284,7 @@ def check_page(browser: Any, base: str, page_path: str, screenshot: Path | None 
         _judge(report, found)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(screenshot), full_page=True)
+            page.screenshot(path=str(screenshot), full_page=True, timeout=120_000)  # long pages, busy CPU
             report.screenshot = screenshot
     finally:
         context.close()
@@ -349,6 +350,35 @@ def summary(reports: list[PageReport]) -> str:
     bad = sum(not r.ok for r in reports)
     lines.append(f"{len(reports)} page checks, {bad} failed")
     return "\n".join(lines)
+
+
+def clear_reports(folder: Path) -> None:
+    """Remove the screenshots and report (parts) of an earlier run from ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in [*folder.glob("*.png"), *folder.glob("report*.json"), *folder.glob("report.txt")]:
+        old.unlink()
+
+
+def write_report_part(folder: Path, worker: str, reports: list[PageReport]) -> Path:
+    """One process's page reports as ``report.<worker>.json`` (merged by :func:`merge_report_parts`)."""
+    rows = [{**asdict(r), "screenshot": None if r.screenshot is None else str(r.screenshot)} for r in reports]
+    path = folder / f"report.{worker}.json"
+    path.write_text(json.dumps(rows, indent=1))
+    return path
+
+
+def merge_report_parts(folder: Path) -> str | None:
+    """Merge every ``report.*.json`` of ``folder`` into ``report.txt`` (pages sorted); its text."""
+    parts = sorted(folder.glob("report.*.json"))
+    if not parts:
+        return None
+    reports = [PageReport(**{**row, "screenshot": None if row["screenshot"] is None else Path(row["screenshot"])})
+               for part in parts for row in json.loads(part.read_text())]
+    text = summary(sorted(reports, key=lambda r: (r.page, r.screenshot is not None and "-dark" in r.screenshot.name)))
+    (folder / "report.txt").write_text(text + "\n")
+    for part in parts:
+        part.unlink()
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

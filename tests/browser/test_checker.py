@@ -158,3 +158,19 @@ def test_pages_are_found_in_the_build_not_a_list(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("<html></html>")
     assert [p.as_posix() for p in site_check.find_pages(tmp_path)] == ["book/a.html", "book/sub/b.html", "index.html"]
+
+
+def test_report_parts_of_two_workers_merge_into_one_sorted_report(tmp_path):
+    """`make browser` runs on two xdist workers: each writes its part, the session merges them."""
+    first = [site_check.PageReport("b.html", counts={"images": 2}), site_check.PageReport("d.html", ["broken image"])]
+    second = [site_check.PageReport("a.html", notes=["figure 3 never referred to"], screenshot=tmp_path / "a.png")]
+    site_check.write_report_part(tmp_path, "gw0", first)
+    site_check.write_report_part(tmp_path, "gw1", second)
+    text = site_check.merge_report_parts(tmp_path)
+    lines = text.splitlines()
+    assert [ln.split()[0] for ln in lines[1:] if ln.endswith(("ok", "FAILED"))] == ["a.html", "b.html", "d.html"]
+    assert "    - broken image" in lines and "    (note) figure 3 never referred to" in lines
+    assert lines[-1] == "3 page checks, 1 failed"
+    assert (tmp_path / "report.txt").read_text() == text + "\n" and not list(tmp_path.glob("report.*.json"))
+    site_check.clear_reports(tmp_path)
+    assert not list(tmp_path.iterdir())

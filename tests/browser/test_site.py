@@ -43,13 +43,14 @@ def repository_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def base():
+def base(request):
+    """The site served locally. The session (conftest.py) cleared SHOTS; each pytest-xdist worker
+    writes its part of the report, and the session merges the parts into report.txt."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):
-        old.unlink()
     with site_check.serve(SITE) as url:
         yield url
-    (SHOTS / "report.txt").write_text(site_check.summary(REPORTS) + "\n")
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    site_check.write_report_part(SHOTS, worker, REPORTS)
 
 
 def test_the_site_has_pages():
