@@ -20,7 +20,10 @@ help:
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
+	@# Bytecode on every core (pip compiles one file after another); like pip, skip files that do
+	@# not compile (test data written for Python 2 inside some packages).
+	@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null || true
 	@touch $(STAMP)
 
 # Pinned npm tarballs, SHA-256 checked, copied into book/_static/vendor/ (not committed).
