@@ -22,7 +22,7 @@ from ..members import Members
 from ..training import History, mse_per_member, train
 from ..validation import check_choice, check_float_dtype, check_int, check_real, check_tensor
 
-__all__ = ["ElbowNet", "interpolant", "fit_elbow_nets", "elbow_status", "distance_to_nearest"]
+__all__ = ["ElbowNet", "interpolant", "fit_elbow_nets", "train_elbow_nets", "elbow_status", "distance_to_nearest"]
 
 INITS = ("standard", "uniform")
 
@@ -118,6 +118,30 @@ class ElbowNet(Members):
                 p.copy_(v * net.mask)
             net.c.copy_(c)
         return net
+
+    @classmethod
+    def cat(cls, nets: Sequence[ElbowNet]) -> ElbowNet:
+        """One network holding the members of ``nets`` in order (widths kept, padded to the widest).
+
+        All ``nets`` must share a dtype; the result lives on the CPU-or-device of the first. Used
+        to train differently initialized networks (random starts and a construction) in one run.
+        """
+        if isinstance(nets, ElbowNet) or not isinstance(nets, (list, tuple)) or not nets:
+            raise ValueError(f"nets must be a non-empty list of ElbowNet, got {type(nets).__name__}")
+        for i, n in enumerate(nets):
+            if not isinstance(n, ElbowNet):
+                raise ValueError(f"nets[{i}] must be an ElbowNet, got {type(n).__name__}")
+            if n.w.dtype != nets[0].w.dtype:
+                raise ValueError(f"nets must share one dtype, got {nets[0].w.dtype} and {n.w.dtype} (nets[{i}])")
+        H = max(max(n.widths) for n in nets)
+
+        def pad(t: torch.Tensor) -> torch.Tensor:
+            return torch.nn.functional.pad(t.detach(), (0, H - t.shape[1]))
+
+        w, b, a = (torch.cat([pad(getattr(n, k)) for n in nets]) for k in ("w", "b", "a"))
+        c = torch.cat([n.c.detach() for n in nets])
+        widths = [k for n in nets for k in n.widths]
+        return cls.from_elbows(w.cpu(), b.cpu(), a.cpu(), c.cpu(), widths=widths).to(nets[0].w.device)
 
     def elbows(self, x: torch.Tensor) -> torch.Tensor:
         """Each unit's contribution ``a_j ReLU(w_j x + b_j)``: ``[M, H, N]`` for ``x: [N]`` (finite)."""
@@ -286,9 +310,33 @@ def fit_elbow_nets(
         raise ValueError("x must hold at least two distinct points")
     net = ElbowNet([w for w in widths for _ in range(seeds)], init=init, lo=lo, hi=hi,
                    generator=generator, dtype=x.dtype).to(x.device)
-    history = train(net, mse_per_member, (x, y), steps=steps, lr=lr, optimizer="adam",
-                    **train_kwargs)
-    return net, history
+    return net, _train(net, x, y, steps, lr, train_kwargs)
+
+
+def train_elbow_nets(
+    net: ElbowNet, x: torch.Tensor, y: torch.Tensor, *, steps: int = 3000, lr: float = 1e-2, **train_kwargs,
+) -> History:
+    """Train the given ``net`` (in place) by full-batch Adam on the MSE, like :func:`fit_elbow_nets`.
+
+    For starts that :func:`fit_elbow_nets` does not draw: a constructed network
+    (:func:`interpolant`), or several starts joined with :meth:`ElbowNet.cat`, trained in one run.
+    ``x: [N]`` (or ``[N, 1]``) and ``y: [N]`` in the parameters' dtype; ``train_kwargs`` go to
+    :func:`nnlab.training.train`. Returns the :class:`~nnlab.training.History` (per-member MSE).
+    """
+    _check_net(net)
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    x = check_tensor("x", x, dtype=net.w.dtype)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    dims: dict[str, int] = {}
+    x = check_tensor("x", x, "N", dims=dims)
+    y = check_tensor("y", y, "N", dims=dims, dtype=x.dtype)
+    return _train(net, x.to(net.w.device), y.to(net.w.device), steps, lr, train_kwargs)
+
+
+def _train(net: ElbowNet, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, train_kwargs: dict) -> History:
+    return train(net, mse_per_member, (x, y), steps=steps, lr=lr, optimizer="adam", **train_kwargs)
 
 
 def elbow_status(net: ElbowNet, x: torch.Tensor) -> dict[str, torch.Tensor]:
