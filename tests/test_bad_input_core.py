@@ -291,6 +291,9 @@ reg.ok(ntk.train_side_by_side, F(mlp), T(5, 2), T(5), T(3, 2, seed=1), steps=1, 
        record_every=1)
 reg.ok(ntk.lazy_sweep, [2, 3], T(5, 2), T(5), T(3, 2, seed=1), steps=1, lr=0.1, depth=1, parameterization="ntk",
        seeds=1, dtype=torch.float32)
+reg.ok(ntk.two_layer_kernel_change, [2, 3], T(5, 2), T(5), steps=2, lr=0.1, activation="gelu", seeds=2,
+       dtype=torch.float64, max_elements=20)
+reg.ok(ntk.local_slopes, [2.0, 4.0, 8.0], T(3, 2, positive=True), skip={"x": ["int"]})
 
 test_valid_call, test_bad_input, test_coverage = reg.tests(
     [linalg, scaling, validation, training, members, runtime, report, datasets, plotting, ntk],

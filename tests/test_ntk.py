@@ -231,17 +231,18 @@ def test_closed_form_path_matches_exact_linear_gradient_flow():
     assert bool((basis.values[:-1] >= basis.values[1:]).all())
     torch.testing.assert_close(basis.vectors @ torch.diag(basis.values) @ basis.vectors.T, k / 10)
     t = torch.tensor([0.0, 3.0, 50.0])
-    path = ntk.kernel_regression_path(k, k, y, f0, f0, lr=0.7, times=t)
+    path = ntk.kernel_regression_path(k, k, y, f0, f0, lr=0.7, times=t, flow=True)
     # Exact solution of df/dt = -(eta/n) K (f - y): r(t) = expm(-eta t K / n) r(0).
     for i, ti in enumerate(t):
         r = torch.linalg.matrix_exp(-0.7 * ti * k / 10) @ (y - f0)
         torch.testing.assert_close(path[i], y - r)
-        torch.testing.assert_close(basis.project(r), ntk.residual_decay(basis, 0.7, ti)[0] * basis.project(y - f0))
+        decay = ntk.residual_decay(basis, 0.7, ti, flow=True)[0]
+        torch.testing.assert_close(basis.project(r), decay * basis.project(y - f0))
     # Long time: kernel regression (interpolation) on the training set, K(x, X) K^-1 (y - f0) on tests.
-    far = ntk.kernel_regression_path(k, ktest, y, f0, f0t, lr=1.0, times=1e6)[0]
+    far = ntk.kernel_regression_path(k, ktest, y, f0, f0t, lr=1.0, times=1e6, flow=True)[0]
     torch.testing.assert_close(far, f0t + ktest @ torch.linalg.solve(k, y - f0), rtol=1e-6, atol=1e-6)
     frac = ntk.fitted_fraction(basis, y - f0, (y - path[1:])[None, 0])
-    torch.testing.assert_close(frac[0], 1 - ntk.residual_decay(basis, 0.7, 3.0)[0])
+    torch.testing.assert_close(frac[0], 1 - ntk.residual_decay(basis, 0.7, 3.0, flow=True)[0])
 
 
 def test_prediction_error_is_zero_on_exact_gradient_flow_and_sees_a_wrong_rate():
@@ -250,8 +251,8 @@ def test_prediction_error_is_zero_on_exact_gradient_flow_and_sees_a_wrong_rate()
     r0 = torch.randn(10, generator=gen(18), dtype=D)
     t = torch.tensor([0.0, 2.0, 10.0, 40.0], dtype=D)
     exact = torch.stack([torch.linalg.matrix_exp(-0.5 * ti * k / 10) @ r0 for ti in t])
-    assert ntk.prediction_error(basis, r0, exact, 0.5, t) < 1e-10
-    wrong = ntk.prediction_error(basis, r0, exact, 1.0, t)
+    assert ntk.prediction_error(basis, r0, exact, 0.5, t, flow=True) < 1e-10
+    wrong = ntk.prediction_error(basis, r0, exact, 1.0, t, flow=True)
     brute = max(abs(float(basis.vectors[:, i] @ (exact[s] - torch.exp(-1.0 * t[s] * basis.values[i]) * r0)))
                 for s in range(4) for i in range(10)) / float(r0.norm())
     assert wrong == pytest.approx(brute, rel=1e-9) and wrong > 0.01

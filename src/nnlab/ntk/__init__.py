@@ -3,8 +3,10 @@
 ``models`` (bias-free ReLU MLP in NTK, standard and mean-field parameterizations), ``kernels``
 (empirical NTK with ``torch.func``, analytic infinite-width NTK/NNGP of ReLU MLPs),
 ``linearization`` (``f(x; theta0) + J(x) (theta - theta0)`` by ``jvp``), ``spectral`` (closed-form
-gradient flow of kernel regression in the NTK eigenbasis) and ``experiments`` (network and
-linearization trained side by side). See the chapter ``ntk-linearization.ipynb``.
+gradient descent of kernel regression in the NTK eigenbasis), ``experiments`` (network and
+linearization trained side by side) and ``twolayer`` (a fast batched path for wide two-layer
+networks: closed-form gradients and the block decomposition of the kernel change). See the chapter
+``ntk-linearization.ipynb``.
 """
 
 from .experiments import SideBySide, circle, half_mse, lazy_sweep, train_side_by_side
@@ -19,6 +21,7 @@ from .spectral import (
     prediction_error,
     residual_decay,
 )
+from .twolayer import ACTIVATIONS, local_slopes, two_layer_kernel_change
 
 __all__ = [
     "MLP", "PARAMETERIZATIONS",
@@ -27,4 +30,5 @@ __all__ = [
     "Eigenbasis", "eigenbasis", "residual_decay", "fitted_fraction", "kernel_regression_path",
     "prediction_error",
     "circle", "half_mse", "SideBySide", "train_side_by_side", "lazy_sweep",
+    "ACTIVATIONS", "two_layer_kernel_change", "local_slopes",
 ]

@@ -36,7 +36,7 @@ def circle(angles: torch.Tensor) -> torch.Tensor:
 
 
 def half_mse(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The loss ``(1/2n) sum_i (f(x_i) - y_i)^2`` used throughout the chapter.
+    """The loss ``(1/2N) sum_i (f(x_i) - y_i)^2`` over the ``N`` inputs, used throughout the chapter.
 
     ``x`` and ``y`` must be non-empty, real floating and finite; ``y`` must have the shape of
     ``model(x)`` (never broadcast).
@@ -67,7 +67,7 @@ class SideBySide:
 
 def _check_data(x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
                 kernel_inputs: torch.Tensor | None = None) -> None:
-    """``x [n, d]``, ``y [n]``, ``x_test [m, d]`` and ``kernel_inputs [k, d]``: real floating, finite, non-empty."""
+    """``x [N, d]``, ``y [N]``, ``x_test [m, d]`` and ``kernel_inputs [k, d]``: real floating, finite, non-empty."""
     for name, v in (("x", x), ("y", y), ("x_test", x_test), ("kernel_inputs", kernel_inputs)):
         if v is not None and not isinstance(v, torch.Tensor):
             raise ValueError(f"{name} must be a tensor, got {type(v).__name__}")
@@ -87,7 +87,7 @@ def train_side_by_side(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
     Args:
         model: the network at ``theta0`` (trained in place); an :class:`MLP` or any scalar-output
             module (its ``lr_scale`` attribute, if any, multiplies the learning rate).
-        x, y: training inputs ``[n, d]`` and targets ``[n]``.
+        x, y: training inputs ``[N, d]`` and targets ``[N]``.
         x_test: inputs ``[m, d]`` where the two functions are compared.
         steps: gradient-descent steps (>= 1).
         lr: width-independent learning rate (> 0); the step is ``lr * model.lr_scale``.

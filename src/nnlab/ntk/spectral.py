@@ -1,13 +1,13 @@
-"""Closed-form gradient flow of kernel regression, read in the eigenbasis of the kernel.
+"""Closed-form gradient descent of kernel regression, read in the eigenbasis of the kernel.
 
-For the loss ``L = (1/2n) sum_i (f(x_i) - y_i)^2`` and a fixed kernel ``Theta`` (the NTK of a
-wide network, which barely moves), gradient flow with learning rate ``eta`` obeys
-``df(X)/dt = -(eta/n) Theta(X, X) (f(X) - y)``. With ``Theta(X, X)/n = U diag(lambda) U^T`` the
-residual ``r = y - f(X)`` decays independently along each eigenvector:
-``U^T r(t) = exp(-eta lambda t) U^T r(0)``. Directions with large ``lambda`` are fitted first;
-stopping at time ``t`` keeps the filter ``1 - exp(-eta lambda t)``, a spectral regularizer
-(Jacot et al. 2018; Arora et al. 2019).
-"""
+For the loss ``L = (1/2N) sum_i (f(x_i) - y_i)^2`` over ``N`` training inputs and a fixed kernel
+``Theta`` (the NTK of a wide network, which barely moves), one gradient-descent step with learning
+rate ``eta`` maps the residual ``r = y - f(X)`` to ``(I - (eta/N) Theta(X, X)) r``. With
+``Theta(X, X)/N = U diag(lambda) U^T`` it decays independently along each eigenvector:
+``U^T r_t = (1 - eta lambda)^t U^T r_0``, whose small-step limit is gradient flow,
+``exp(-eta lambda t)`` (``flow=True``). Directions with large ``lambda`` are fitted first;
+stopping at step ``t`` keeps the filter ``1 - (1 - eta lambda)^t``, a spectral regularizer
+(Jacot et al. 2018; Arora et al. 2019)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..validation import check_real, check_real_array, check_tensor
+from ..validation import check_bool, check_real, check_real_array, check_tensor
 
 __all__ = ["Eigenbasis", "eigenbasis", "residual_decay", "kernel_regression_path", "fitted_fraction",
            "prediction_error"]
@@ -23,7 +23,7 @@ __all__ = ["Eigenbasis", "eigenbasis", "residual_decay", "kernel_regression_path
 
 @dataclass
 class Eigenbasis:
-    """Eigendecomposition of ``Theta(X, X) / n``: ``values`` ``[n]`` (descending), ``vectors`` ``[n, n]`` (columns).
+    """Eigendecomposition of ``Theta(X, X) / N``: ``values`` ``[N]`` (descending), ``vectors`` ``[N, N]`` (columns).
 
     Both must be real floating, finite tensors of matching sizes (checked on construction).
     """
@@ -37,7 +37,7 @@ class Eigenbasis:
         self.vectors = check_tensor("vectors", self.vectors, "n n", dims=dims)
 
     def project(self, r: torch.Tensor) -> torch.Tensor:
-        """Coefficients ``U^T r`` of vectors ``r`` ``[..., n]`` along the eigenvectors: ``[..., n]``.
+        """Coefficients ``U^T r`` of vectors ``r`` ``[..., N]`` along the eigenvectors: ``[..., N]``.
 
         ``r`` must be real floating and finite; it is cast to the dtype of ``vectors`` (float64).
         """
@@ -68,10 +68,10 @@ def _check_times(times: torch.Tensor | list | float) -> torch.Tensor:
 
 
 def eigenbasis(kernel: torch.Tensor) -> Eigenbasis:
-    """Eigenbasis of the normalized training kernel ``Theta(X, X) / n``.
+    """Eigenbasis of the normalized training kernel ``Theta(X, X) / N``.
 
     Args:
-        kernel: ``Theta(X, X)`` ``[n, n]``, symmetric.
+        kernel: ``Theta(X, X)`` ``[N, N]``, symmetric.
 
     Returns:
         :class:`Eigenbasis` in float64, eigenvalues sorted from largest to smallest (negative
@@ -86,21 +86,40 @@ def eigenbasis(kernel: torch.Tensor) -> Eigenbasis:
     return Eigenbasis(values[order].clamp_min(0.0), vectors[:, order])
 
 
-def residual_decay(basis: Eigenbasis, lr: float, times: torch.Tensor | list | float) -> torch.Tensor:
-    """Predicted remaining residual fraction ``exp(-lr * lambda_i * t)`` per eigen-direction.
+def _decay(lam: torch.Tensor, lr: float, t: torch.Tensor, flow: bool) -> torch.Tensor:
+    """``[T, n]`` factors ``(1 - lr lam)^t`` (gradient descent) or ``exp(-lr lam t)`` (gradient flow)."""
+    if flow:
+        return torch.exp(-lr * t[:, None] * lam[None, :])
+    base = 1 - lr * lam
+    if bool((base < 0).any()) and not bool((t == t.round()).all()):
+        raise ValueError(f"times must be whole steps when lr * lambda_max = {lr * float(lam.max()):.3g} > 1 "
+                         f"(a negative factor 1 - lr lambda has no real fractional power), got {t.tolist()}")
+    return base[None, :] ** t[:, None]
+
+
+def residual_decay(basis: Eigenbasis, lr: float, times: torch.Tensor | list | float, *,
+                   flow: bool = False) -> torch.Tensor:
+    """Predicted remaining residual fraction per eigen-direction: ``(1 - lr * lambda_i)^t``.
+
+    Gradient descent on the linear model multiplies the component along ``u_i`` by
+    ``1 - eta lambda_i`` per step, exactly; ``flow=True`` gives the gradient-flow limit
+    ``exp(-eta lambda_i t)`` (equal to first order in ``eta lambda_i``).
 
     Args:
         basis: from :func:`eigenbasis`.
-        lr: learning rate ``eta`` (> 0) of ``L = (1/2n) sum (f - y)^2``.
-        times: ``T`` training times (steps of gradient descent at small ``eta``), each >= 0.
+        lr: learning rate ``eta`` (> 0) of ``L = (1/2N) sum (f - y)^2``.
+        times: ``T`` training times (gradient-descent steps), each >= 0; whole numbers when
+            ``eta lambda_max > 1``.
+        flow: the continuous-time limit instead of the discrete steps.
 
     Returns:
-        ``[T, n]``: row ``t`` multiplies the coefficients ``U^T r(0)`` to give ``U^T r(t)``.
+        ``[T, N]``: row ``t`` multiplies the coefficients ``U^T r(0)`` to give ``U^T r(t)``.
     """
     _check_basis(basis)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     t = _check_times(times)
-    return torch.exp(-lr * t[:, None] * basis.values[None, :])
+    check_bool("flow", flow)
+    return _decay(basis.values, lr, t, flow)
 
 
 def fitted_fraction(basis: Eigenbasis, residual0: torch.Tensor, residuals: torch.Tensor) -> torch.Tensor:
@@ -108,11 +127,11 @@ def fitted_fraction(basis: Eigenbasis, residual0: torch.Tensor, residuals: torch
 
     Args:
         basis: from :func:`eigenbasis`.
-        residual0: ``r(0) = y - f_0(X)`` ``[n]``.
-        residuals: ``r(t)`` at ``T`` times ``[T, n]``.
+        residual0: ``r(0) = y - f_0(X)`` ``[N]``.
+        residuals: ``r(t)`` at ``T`` times ``[T, N]``.
 
     Returns:
-        ``[T, n]``; compare with ``1 - residual_decay(...)``.
+        ``[T, N]``; compare with ``1 - residual_decay(...)``.
     """
     n = _check_basis(basis).values.shape[0]
     dims = {"n": n}
@@ -124,20 +143,22 @@ def fitted_fraction(basis: Eigenbasis, residual0: torch.Tensor, residuals: torch
 
 def kernel_regression_path(kernel_train: torch.Tensor, kernel_test: torch.Tensor, y: torch.Tensor,
                            f0_train: torch.Tensor, f0_test: torch.Tensor, lr: float,
-                           times: torch.Tensor | list | float) -> torch.Tensor:
-    """Test predictions of gradient flow with a fixed kernel, in closed form, at several times.
+                           times: torch.Tensor | list | float, *, flow: bool = False) -> torch.Tensor:
+    """Test predictions of gradient descent with a fixed kernel, in closed form, at several times.
 
-    ``f_t(x) = f_0(x) + Theta(x, X)/n U diag((1 - exp(-eta lambda t)) / lambda) U^T (y - f_0(X))``,
-    with ``Theta(X, X)/n = U diag(lambda) U^T`` (the factor is ``eta t`` where ``lambda = 0``).
+    ``f_t(x) = f_0(x) + Theta(x, X)/N U diag((1 - (1 - eta lambda)^t) / lambda) U^T (y - f_0(X))``,
+    with ``Theta(X, X)/N = U diag(lambda) U^T`` (the factor is ``eta t`` where ``lambda = 0``);
+    ``flow=True`` uses the gradient-flow factor ``1 - exp(-eta lambda t)`` instead.
     At ``t -> inf`` it is kernel regression (the minimum-norm interpolant) started from ``f_0``.
 
     Args:
-        kernel_train: ``Theta(X, X)`` ``[n, n]``.
-        kernel_test: ``Theta(x, X)`` ``[m, n]``.
-        y: targets ``[n]``.
-        f0_train, f0_test: the initial function on ``X`` ``[n]`` and on the test inputs ``[m]``.
+        kernel_train: ``Theta(X, X)`` ``[N, N]``.
+        kernel_test: ``Theta(x, X)`` ``[m, N]``.
+        y: targets ``[N]``.
+        f0_train, f0_test: the initial function on ``X`` ``[N]`` and on the test inputs ``[m]``.
         lr: learning rate ``eta`` (> 0) of ``L = (1/2n) sum (f - y)^2``.
         times: ``T`` times >= 0.
+        flow: gradient flow instead of gradient-descent steps (see :func:`residual_decay`).
 
     Returns:
         ``[T, m]`` predictions in float64. Use ``kernel_test = kernel_train`` for the training fit.
@@ -154,30 +175,37 @@ def kernel_regression_path(kernel_train: torch.Tensor, kernel_test: torch.Tensor
         check_tensor(name, v, spec, dims=dims)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     t = _check_times(times)
+    check_bool("flow", flow)
     basis = eigenbasis(kernel_train)
     lam = basis.values
     tiny = lam <= 1e-12 * float(lam.max())
-    rate = -torch.expm1(-lr * t[:, None] * lam[None, :]) / torch.where(tiny, 1.0, lam)[None, :]
+    if flow:
+        fitted = -torch.expm1(-lr * t[:, None] * lam[None, :])
+    else:
+        fitted = 1 - _decay(lam, lr, t, False)
+    rate = fitted / torch.where(tiny, 1.0, lam)[None, :]
     rate = torch.where(tiny[None, :], lr * t[:, None], rate)  # limit lambda -> 0
     c0 = basis.project((y - f0_train).detach().double().cpu())
-    weights = (rate * c0[None, :]) @ basis.vectors.T  # [T, n]: coefficients on Theta(x, X)/n
+    weights = (rate * c0[None, :]) @ basis.vectors.T  # [T, N]: coefficients on Theta(x, X)/N
     return f0_test.detach().double().cpu()[None, :] + weights @ (kernel_test.detach().double().cpu().T / n)
 
 
 def prediction_error(basis: Eigenbasis, residual0: torch.Tensor, residuals: torch.Tensor, lr: float,
-                     times: torch.Tensor | list | float) -> float:
-    """Largest deviation of measured residuals from the gradient-flow prediction, relative to ``||r(0)||``.
+                     times: torch.Tensor | list | float, *, flow: bool = False) -> float:
+    """Largest deviation of measured residuals from the fixed-kernel prediction, relative to ``||r(0)||``.
 
-    ``max_{t, i} |(U^T r(t))_i - exp(-lr lambda_i t) (U^T r(0))_i| / ||r(0)||``: 0 when training
-    follows kernel gradient flow exactly in every eigen-direction. Measured in units of the initial
+    ``max_{t, i} |(U^T r(t))_i - (1 - lr lambda_i)^t (U^T r(0))_i| / ||r(0)||`` (``exp(-lr lambda_i t)``
+    with ``flow=True``): 0 when training follows the fixed-kernel dynamics exactly in every
+    eigen-direction. Measured in units of the initial
     residual, so directions with tiny ``(U^T r(0))_i`` do not blow it up (as a ratio would).
 
     Args:
         basis: from :func:`eigenbasis`.
-        residual0: ``r(0) = y - f_0(X)`` ``[n]``.
-        residuals: ``r(t)`` at the ``T`` times ``[T, n]``.
+        residual0: ``r(0) = y - f_0(X)`` ``[N]``.
+        residuals: ``r(t)`` at the ``T`` times ``[T, N]``.
         lr: learning rate ``eta`` (> 0).
         times: the ``T`` times (gradient-descent steps) at which ``residuals`` were recorded.
+        flow: compare with gradient flow instead of gradient-descent steps.
 
     Returns:
         The relative error (a float >= 0).
@@ -189,5 +217,5 @@ def prediction_error(basis: Eigenbasis, residual0: torch.Tensor, residuals: torc
     residuals = check_tensor("residuals", residuals, "T n", dims=dims)
     r0 = residual0.detach().double().cpu()
     measured = basis.project(residuals.detach().double().cpu())
-    predicted = residual_decay(basis, lr, t) * basis.project(r0)
+    predicted = residual_decay(basis, lr, t, flow=flow) * basis.project(r0)
     return float((measured - predicted).abs().max() / r0.norm())
