@@ -100,6 +100,27 @@ reg.ok(loc.two_class_samples, "nlgp", 4, D, [XI, 1.4], p=0.5, generator=G(1), ga
        name="two_class_samples_nlgp")
 reg.ok(loc.marginal_kurtosis, "elliptical", D, radius="chi")
 reg.ok(loc.marginal_kurtosis, "kur", D, k=6.0, name="marginal_kurtosis_kur")
+reg.ok(loc.pulse_lengths, (0.05, 0.25), 40)
+reg.ok(loc.single_pulse, 3, D, (2, 4), G(1), torch.float32, support=(0, 1), name="single_pulse_zero_one")
+reg.ok(loc.ising_exact, 3, 5, 0.5, G(1), torch.float32)
+reg.ok(loc.gp_transform_cov, F(cov), lambda z: z.tanh(), points=10)
+reg.ok(loc.population_cov, "kur", D, XI, k=6.0)
+reg.ok(loc.population_cov, "nlgp", D, XI, gain=1.0, name="population_cov_nlgp")
+
+
+def online_members():
+    return [("nlgp", [XI, 1.4], {"gain": 1.0}), ("kur", [XI, 1.4], {"k": 6.0}), ("ising", [0.5, 0.2], {}),
+            ("pulse", [(1, 2), (3, 4)], {"support": (0, 1)}), ("elliptical", [XI, 1.4], {"radius": "constant"})]
+
+
+def online_sample(n):
+    return loc.OnlineTwoClass(D, online_members(), streams=[0, 0, 1, 2, 3]).sample(n, torch.Generator().manual_seed(1))
+
+
+reg.ok(loc.OnlineTwoClass, D, F(online_members), p=0.5, streams=[0, 0, 1, 2, 3])
+reg.ok(online_sample, 4)
+reg.ok(lambda n: loc.OnlineTwoClass(D, online_members()).class_sample(1, n, torch.Generator().manual_seed(2)), 3,
+       name="online_class_sample")
 
 # ----------------------------------------------------------------------------------- models
 
@@ -151,6 +172,8 @@ reg.ok(loc.fit, F(two_layer), F(task), steps=1, lr=0.1, batch_size=4, generator=
        device="cpu")
 reg.ok(loc.fit_data, F(relu_two_layer), F(relu_inputs), F(labels), steps=2, lr=0.1, record_every=1, weights=True)
 reg.ok(loc.xavier_std, D, 2, 1e-3)
+reg.ok(loc.fit_online, F(relu_two_layer), lambda t: (relu_inputs(), labels()), steps=2, lr=0.1, record_every=1,
+       weights=True)
 
 # ----------------------------------------------------------------------------------- metrics
 
@@ -167,6 +190,13 @@ reg.ok(loc.spectral_concentration, T(3, D), halfwidth=1)
 reg.ok(loc.circular_gaps, F(positions), float(D), skip={"positions": ["int"]})
 reg.ok(loc.tiling_evenness, F(positions), float(D), skip={"positions": ["int"]})
 reg.ok(loc.tiling_percentile, F(positions), float(D), skip={"positions": ["int"]})
+# pair-aware tiling (fields of groups [..., n, d_in]) and per-member learning rates
+reg.ok(loc.field_overlap, T(2, 4, D))
+reg.ok(loc.sign_pairs, T(2, 4, D), threshold=0.5)
+reg.ok(loc.pair_fraction, T(2, 4, D), threshold=0.5)
+reg.ok(loc.unit_tiling_percentile, T(2, 4, D), threshold=0.5)
+reg.ok(loc.fit_rates, F(two_layer), F(task), F(lambda: torch.tensor([0.1, 0.2])), steps=1, batch_size=4,
+       generator=G(1), record_every=1)
 
 # ----------------------------------------------------------------------------------- cumulants
 
@@ -204,6 +234,11 @@ reg.ok(th.flow, T(2, 4, dtype=torch.float64), F(spd), F(lambda: spd(seed=1)), ph
 reg.ok(th.integrate, T(2, 4, dtype=torch.float64), F(spd), F(lambda: spd(seed=1)), phi, tau=0.1, steps=2, p=0.5,
        weight=0.3, record_every=1)
 reg.ok(th.covariance, T(6, 4))
+reg.ok(th.sign_moment, T(2, 4, dtype=torch.float64), T(2, 6, 4, seed=1))
+reg.ok(th.integrate_sampled, T(2, 4, dtype=torch.float64), F(spd), F(lambda: spd(seed=1)),
+       lambda t: torch.randn(2, 6, 4, generator=torch.Generator().manual_seed(t)), tau=0.1, steps=2, p=0.5,
+       record_every=1)
+reg.ok(th.linearity_residual, T(2, 4, dtype=torch.float64), T(2, 6, 4, seed=1), F(spd))
 
 test_valid_call, test_bad_input, test_coverage = reg.tests(
     [loc, loc.data, loc.models, loc.metrics, loc.cumulants, loc.plots, loc.theory], exempt={})

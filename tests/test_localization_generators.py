@@ -162,3 +162,84 @@ def test_two_class_samples_draw_class_1_first_with_its_own_parameters(kind, clas
 def test_generators_reject_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------- the reference's pulse lengths, supports; exact Ising; fresh data
+
+def test_pulse_lengths_follow_the_reference_randint_convention():
+    # randint(int(0.05 * 40), int(0.10 * 40)) + 1 = randint(2, 4) + 1 in {3, 4}; randint excludes its upper end
+    assert loc.pulse_lengths((0.05, 0.10), 40) == (3, 4)
+    assert loc.pulse_lengths((0.20, 0.25), 40) == (9, 10)
+    with pytest.raises(ValueError, match="fractions"):
+        loc.pulse_lengths((0.1, 0.1), 40)
+
+
+def test_zero_one_pulse_has_values_0_1_mean_half_and_pulse_or_complement_lengths():
+    d_in = 20
+    x = loc.single_pulse(4000, d_in, (3, 4), generator=gen(2), support=(0, 1))
+    assert set(x.unique().tolist()) == {0.0, 1.0}
+    assert float(x.mean()) == pytest.approx(0.5, abs=0.02)          # the random flip x -> 1 - x
+    ones = x.sum(1)
+    assert set(ones.unique().tolist()) <= {3.0, 4.0, 16.0, 17.0}    # the pulse or its complement
+    assert bool(((x != torch.roll(x, 1, 1)).sum(1) == 2).all())     # two value changes around the ring
+    pm = loc.single_pulse(4000, d_in, (3, 4), generator=gen(2))
+    torch.testing.assert_close(pm, 2 * x - 1)                        # same draws: the +-1 version is 2x - 1
+
+
+@pytest.mark.parametrize("J", [0.7, -0.4])
+def test_exact_ising_sampler_has_the_transfer_matrix_correlations(J):
+    d_in, t = 10, math.tanh(J)
+    x = loc.ising_exact(40_000, d_in, J, generator=gen(3))
+    assert set(x.unique().tolist()) == {-1.0, 1.0}
+    assert float(x.mean()) == pytest.approx(0.0, abs=0.02)
+    for r in (1, 2, 5):
+        exact = (t**r + t ** (d_in - r)) / (1 + t**d_in)
+        assert corr(x, r) == pytest.approx(exact, abs=0.015)
+
+
+def test_gp_transform_cov_is_exact_for_identity_and_the_nlgp_arcsin_kernel():
+    cov = loc.translation_invariant_cov(12, 1.5)
+    torch.testing.assert_close(loc.gp_transform_cov(cov, lambda z: z), cov, atol=1e-10, rtol=0)
+    g = 2.0
+    got = loc.gp_transform_cov(cov, lambda z: loc.nlgp_transform(z, g, "lufkin", 1 + ld.JITTER), points=120)
+    torch.testing.assert_close(got, loc.nlgp_cov(cov, g, "lufkin"), atol=2e-4, rtol=0)
+
+
+def test_fast_kur_map_matches_kur_transform():
+    z = torch.randn(3, 500, generator=gen(4), dtype=torch.float64) * 1.2
+    ks = torch.tensor([4.5, 6.0, 30.0])
+    for i, k in enumerate(ks.tolist()):
+        got = ld._kur_shared({}, (0, 1.0), z[i], k)
+        torch.testing.assert_close(got, loc.kur_transform(z[i], k, 1 + ld.JITTER), atol=1e-9, rtol=1e-9)
+
+
+def test_online_two_class_draws_fresh_exact_batches_and_shares_noise_within_a_stream():
+    d_in, xis = 16, (2.0, 1.0)
+    members = [("nlgp", xis, {"gain": 1.0}), ("nlgp", xis, {"gain": 1.0}), ("nlgp", xis, {"gain": 1.0}),
+               ("pulse", [(3, 4), (6, 8)], {"support": (0, 1)}), ("ising", (0.7, 0.3), {})]
+    data = loc.OnlineTwoClass(d_in, members, streams=[0, 0, 1, 2, 3])
+    g = gen(5)
+    x, y = data.sample(20_000, g)
+    assert x.shape == (5, 20_000, d_in) and y.shape == (5, 20_000)
+    assert bool((y[:, :10_000] == 1).all()) and bool((y[:, 10_000:] == -1).all())
+    torch.testing.assert_close(x[0], x[1])                          # same stream: common random numbers
+    assert not torch.equal(x[0], x[2])                               # other stream: independent
+    exact = loc.nlgp_cov(loc.translation_invariant_cov(d_in, xis[0]), 1.0, "lufkin").float()
+    torch.testing.assert_close(th_cov(x[2, :10_000]), exact, atol=0.04, rtol=0)
+    assert set(x[3].unique().tolist()) == {0.0, 1.0}
+    x2, _ = data.sample(20_000, g)
+    assert not torch.equal(x, x2)                                    # fresh samples every call
+    x1 = data.class_sample(1, 5_000, g)
+    assert x1.shape == (5, 5_000, d_in) and set(x1[3].sum(1).unique().tolist()) <= {3.0, 4.0, 12.0, 13.0}
+
+
+def th_cov(x):
+    return x.T @ x / x.shape[0]
+
+
+def test_population_cov_of_kur_matches_a_large_sample_and_has_unit_diagonal():
+    d_in, xi, k = 16, 2.0, 6.0
+    exact = loc.population_cov("kur", d_in, xi, k=k)
+    torch.testing.assert_close(exact.diagonal(), torch.ones(d_in, dtype=torch.float64), atol=2e-3, rtol=0)
+    x = loc.kur(100_000, d_in, xi, k, generator=gen(9)).double()
+    torch.testing.assert_close(th_cov(x), exact, atol=0.02, rtol=0)

@@ -137,3 +137,46 @@ def test_fit_data_gradient_matches_autograd_and_euler_matches_the_flow():
 def test_theory_rejects_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------- the exact amplifier, elliptical linearity, fresh SGD
+
+def test_sign_moment_of_gaussian_data_is_the_linear_amplifier():
+    # Gaussian x: E[x sign(w.x)] = sqrt(2/pi) Sigma w / sqrt(w' Sigma w) exactly
+    cov = loc.translation_invariant_cov(10, 1.5)
+    x = loc.sample_gaussian(200_000, loc.gaussian_factor(cov), gen(1), torch.float64)
+    w = torch.randn(10, generator=gen(2), dtype=torch.float64)
+    got = th.sign_moment(w, x)
+    torch.testing.assert_close(got, SQ * th.overlap(w, cov), atol=0.01, rtol=0)
+
+
+def test_elliptical_data_have_a_linear_amplifier_and_the_nlgp_at_high_gain_does_not():
+    d_in, xi = 20, 2.0
+    w = torch.zeros(d_in, dtype=torch.float64)
+    w[8:12] = torch.tensor([0.5, 1.0, 1.0, 0.5])                      # a localized field
+    ell = loc.elliptical(100_000, d_in, xi, gen(3), radius="constant").double()
+    r_ell = th.linearity_residual(w, ell, th.covariance(ell))
+    nl = loc.nlgp(100_000, d_in, xi, 100.0, "lufkin", gen(4)).double()
+    r_nl = th.linearity_residual(w, nl, loc.nlgp_cov(loc.translation_invariant_cov(d_in, xi), 100.0, "lufkin"))
+    assert float(r_ell) < 0.02 and float(r_nl) > 0.05 and float(r_nl) > 5 * float(r_ell)
+
+
+def test_sampled_flow_with_gaussian_samples_follows_the_linear_flow():
+    c0, c1 = ring_covs(12)
+    f1 = loc.gaussian_factor(c1)
+    w0 = 0.1 * torch.randn(2, 12, generator=gen(5), dtype=torch.float64)
+    g = gen(6)
+    _, W = th.integrate_sampled(w0, c0, c1, lambda t: loc.sample_gaussian(50_000, f1, g, torch.float64)
+                                .expand(2, -1, -1), tau=0.1, steps=40, record_every=40)
+    _, V = th.integrate(w0, c0, c1, th.phi_gaussian, tau=0.1, steps=40, record_every=40)
+    torch.testing.assert_close(W[-1], V[-1], atol=0.02, rtol=0)
+
+
+def test_fit_online_on_a_constant_batch_is_full_batch_descent():
+    x = torch.randn(2, 60, 6, generator=gen(7))
+    y = torch.tensor([1.0, -1.0] * 30).expand(2, 60).clone()
+    m1 = loc.ReluTwoLayer(2, 6, 3, generator=gen(8))
+    m2 = loc.ReluTwoLayer(2, 6, 3, generator=gen(8))
+    h1 = loc.fit_data(m1, x, y, steps=5, lr=0.1, record_every=5)
+    h2 = loc.fit_online(m2, lambda t: (x, y), steps=5, lr=0.1, record_every=5)
+    torch.testing.assert_close(h1.tensor("W"), h2.tensor("W"))

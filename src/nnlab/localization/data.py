@@ -34,6 +34,7 @@ __all__ = [
     "transformed_gp", "nlgp", "gaussian_clone", "two_class", "TwoClassTask",
     "ELLIPTICAL_RADII", "kur_moment", "kur_kurtosis", "kur_transform", "kur", "ising", "single_pulse",
     "elliptical_kurtosis", "elliptical", "DATA_KINDS", "two_class_samples", "marginal_kurtosis",
+    "SUPPORTS", "pulse_lengths", "ising_exact", "gp_transform_cov", "population_cov", "OnlineTwoClass",
 ]
 
 CONVENTIONS = ("goldt", "lufkin")
@@ -526,15 +527,51 @@ def _ising_even(s: torch.Tensor, J: float, sweeps: int, generator: torch.Generat
     return s
 
 
+SUPPORTS = ((-1.0, 1.0), (0.0, 1.0))
+
+
+def pulse_lengths(fractions: Sequence[float], d_in: int) -> tuple[int, int]:
+    """The pulse lengths ``(lo, hi)`` (inclusive) of the reference code for length fractions ``(f_lo, f_hi)``.
+
+    Lufkin et al. draw a pulse of ``randint(int(f_lo d_in), int(f_hi d_in)) + 1`` sites (``randint``
+    excludes its upper end), i.e. ``L`` uniform on ``int(f_lo d_in) + 1 .. int(f_hi d_in)``: for
+    ``d_in = 40``, ``(0.05, 0.10) -> (3, 4)`` and ``(0.20, 0.25) -> (9, 10)``. The fractions must satisfy
+    ``0 <= f_lo < f_hi < 1`` with ``int(f_lo d_in) < int(f_hi d_in) < d_in``.
+    """
+    d_in = _check_d(d_in)
+    fractions = list(fractions)
+    if len(fractions) != 2:
+        raise ValueError(f"fractions must be a pair (f_lo, f_hi), got {fractions!r}")
+    f_lo, f_hi = (check_real("fractions", f, low=0.0, high=1.0, high_open=True) for f in fractions)
+    lo, hi = int(f_lo * d_in) + 1, int(f_hi * d_in)
+    if not 1 <= lo <= hi <= d_in - 1:
+        raise ValueError(f"fractions {fractions!r} give no pulse length for d_in = {d_in} "
+                         f"(int(f_lo d_in) + 1 = {lo}, int(f_hi d_in) = {hi})")
+    return lo, hi
+
+
+def _check_support(support: object) -> tuple[float, float]:
+    try:
+        pair = tuple(float(v) for v in support)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ValueError(f"support must be (-1, 1) or (0, 1), got {support!r}") from None
+    if pair not in SUPPORTS:
+        raise ValueError(f"support must be (-1, 1) or (0, 1), got {support!r}")
+    return pair
+
+
 def single_pulse(n: int, d_in: int, length: Sequence[int], generator: torch.Generator | None = None,
-                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` single-pulse inputs on a ring: ``+-1`` with one contiguous run of the opposite sign, ``[n, d_in]``.
+                 dtype: torch.dtype = torch.float32, support: Sequence[float] = (-1.0, 1.0)) -> torch.Tensor:
+    """``n`` single-pulse inputs on a ring: one contiguous run of sites with the other value, ``[n, d_in]``.
 
     Each sample has a pulse of ``L`` sites, ``L`` uniform on ``length = (lo, hi)`` (inclusive,
-    ``1 <= lo <= hi <= d_in - 1``), starting at a uniform site (wrapping around the ring), value
-    ``+1`` inside and ``-1`` outside, times a random overall sign (Lufkin et al.'s single-pulse
-    data). The marginals are ``+-1`` with mean 0 (kurtosis 1); every sample has exactly two
-    sign changes around the ring.
+    ``1 <= lo <= hi <= d_in - 1``; the reference's lengths are :func:`pulse_lengths`), starting at a
+    uniform site (wrapping around the ring). With ``support = (-1, 1)`` the value is ``+1`` inside and
+    ``-1`` outside, times a random overall sign; with ``(0, 1)`` it is 1 inside and 0 outside, and
+    with probability 1/2 the sample is replaced by ``1 - x`` (the reference code's two supports).
+    Every marginal is then uniform on the two values (central kurtosis 1, excess kurtosis -2); the
+    ``(0, 1)`` data have mean 1/2 and are not symmetric under ``x -> -x``. Every sample has
+    exactly two value changes around the ring.
     """
     check_float_dtype("dtype", dtype)
     n, d_in = _check_n(n), _check_d(d_in)
@@ -544,11 +581,58 @@ def single_pulse(n: int, d_in: int, length: Sequence[int], generator: torch.Gene
     lo, hi = (check_int("length", v, minimum=1, maximum=d_in - 1) for v in length)
     if lo > hi:
         raise ValueError(f"length must satisfy lo <= hi, got {length!r}")
+    low, _ = _check_support(support)
+    return _pulse(n, d_in, lo, hi, low, generator).to(dtype)
+
+
+def _pulse(n: int, d_in: int, lo: int, hi: int, low: float, generator: torch.Generator | None) -> torch.Tensor:
+    """The sampler of :func:`single_pulse` on checked arguments (float32)."""
     start = torch.randint(0, d_in, (n, 1), generator=generator)
     L = torch.randint(lo, hi + 1, (n, 1), generator=generator)
-    sign = torch.randint(0, 2, (n, 1), generator=generator) * 2 - 1
+    flip = torch.randint(0, 2, (n, 1), generator=generator).bool()
     inside = torch.remainder(torch.arange(d_in)[None, :] - start, d_in) < L
-    return (sign * (2 * inside.long() - 1)).to(dtype)
+    on = inside ^ flip                      # the pulse, or its complement 1 - x
+    return torch.where(on, 1.0, low)
+
+
+def ising_exact(n: int, d_in: int, J: float, generator: torch.Generator | None = None,
+                dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` exact, independent samples of the periodic 1-D Ising chain ``p(s) ~ exp(J sum_i s_i s_(i+1))``:
+    ``[n, d_in]``, ``+-1``.
+
+    No Markov chain Monte Carlo: the *open* chain is a product of independent bonds (``s_0`` a fair
+    sign, ``s_(i+1) = s_i b_i`` with ``b_i = +1`` with probability ``(1 + tanh J)/2``), drawn with one
+    cumulative product; the closing bond ``exp(J s_(d-1) s_0)`` is then imposed by rejection (accept
+    with probability ``exp(J s_(d-1) s_0 - |J|)``, at least ``exp(-2|J|)``). The accepted samples
+    follow the periodic law exactly: ``E[s_i s_(i+r)] = (t^r + t^(d_in - r)) / (1 + t^d_in)``,
+    ``t = tanh J``. Cheap enough to draw a fresh batch every training step
+    (:class:`OnlineTwoClass`), unlike the Metropolis sampler :func:`ising`.
+
+    Args:
+        n: samples. d_in: sites (>= 3). J: coupling (finite, ``|J| <= 5``, any sign). generator: CPU generator.
+        dtype: dtype of the returned spins.
+    """
+    check_float_dtype("dtype", dtype)
+    n, d_in = _check_n(n), check_int("d_in", d_in, minimum=3)
+    J = check_real("J", J, low=-5.0, high=5.0)
+    return _ising_exact(n, d_in, J, generator).to(dtype)
+
+
+def _ising_exact(n: int, d_in: int, J: float, generator: torch.Generator | None) -> torch.Tensor:
+    keep_bond = (1 + math.tanh(J)) / 2
+    out, have = [], 0
+    while have < n:
+        # acceptance about (1 + exp(-2|J|)) / 2 (the open chain closes on a good bond half the time); retry if short
+        m = int(1.1 * (n - have) * 2 / (1 + math.exp(-2 * abs(J)))) + 16
+        u = torch.rand(m, d_in + 1, generator=generator)
+        steps = torch.where(u[:, :d_in] < keep_bond, 1.0, -1.0)
+        steps[:, 0] = torch.where(u[:, 0] < 0.5, 1.0, -1.0)          # s_0, a fair sign
+        s = torch.cumprod(steps, dim=1)                               # the open chain
+        accept = u[:, d_in] < torch.exp(J * s[:, -1] * s[:, 0] - abs(J))
+        s = s[accept]
+        out.append(s[: n - have])
+        have += out[-1].shape[0]
+    return torch.cat(out)
 
 
 def _radius_moments(radius: str, d_in: int) -> tuple[float, float]:
@@ -613,13 +697,14 @@ def _sample_kind(kind: str, n: int, d_in: int, param: object, generator: torch.G
     if kind == "ising":
         return ising(n, d_in, param, generator, sweeps=options.get("sweeps", 200))
     if kind == "pulse":
-        return single_pulse(n, d_in, param, generator)
+        return single_pulse(n, d_in, param, generator, support=options.get("support", (-1.0, 1.0)))
     return elliptical(n, d_in, param, generator, radius=options.get("radius", "atanh"))
 
 
 def _check_options(kind: str, options: dict) -> None:
     """The keyword options of a data kind: only the allowed ones, and the required one present."""
-    allowed = {"nlgp": {"gain"}, "kur": {"k"}, "ising": {"sweeps"}, "pulse": set(), "elliptical": {"radius"}}[kind]
+    allowed = {"nlgp": {"gain"}, "kur": {"k"}, "ising": {"sweeps"}, "pulse": {"support"},
+               "elliptical": {"radius"}}[kind]
     if set(options) - allowed:
         raise ValueError(f"kind {kind!r} takes the options {sorted(allowed)}, got {sorted(options)}")
     required = {"nlgp": "gain", "kur": "k"}.get(kind)
@@ -658,7 +743,8 @@ def marginal_kurtosis(kind: str, d_in: int = 40, **options: object) -> float:
     """The exact kurtosis of one input's marginal for a data kind of :func:`two_class_samples`.
 
     NLGP: :func:`nlgp_kurtosis` (Lufkin convention); Kur(k): :func:`kur_kurtosis`; Ising and
-    single pulse: 1 (every input is ``+-1``); elliptical: :func:`elliptical_kurtosis`. The options are
+    single pulse: 1 (every input takes two values with probability 1/2; for the ``(0, 1)`` pulse
+    this is the central kurtosis, about the mean 1/2); elliptical: :func:`elliptical_kurtosis`. The options are
     those of :func:`two_class_samples` (``gain`` for the NLGP and ``k`` for Kur(k) are required).
     """
     kind = str(check_choice("kind", kind, DATA_KINDS))
@@ -671,3 +757,215 @@ def marginal_kurtosis(kind: str, d_in: int = 40, **options: object) -> float:
     if kind in ("ising", "pulse"):
         return 1.0
     return elliptical_kurtosis(d_in, str(options.get("radius", "atanh")))
+
+
+# ------------------------------------------------------------- exact covariances, fresh batches
+
+def gp_transform_cov(cov: torch.Tensor, transform: Callable[[torch.Tensor], torch.Tensor],
+                     points: int = 80) -> torch.Tensor:
+    """The exact covariance ``E[f(z_i) f(z_j)]`` of ``x = f(z)``, ``z ~ N(0, cov)``, odd ``f``: ``[d_in, d_in]``.
+
+    Each entry is a two-dimensional Gaussian expectation, computed by ``points x points``
+    Gauss–Hermite quadrature with ``z_i = sigma_i u``, ``z_j = sigma_j (rho u + sqrt(1 - rho^2) v)``
+    (``u, v`` independent standard normals, ``rho`` the correlation). ``f`` receives ``z`` with its
+    own variance (``cov_ii``), as the samplers call it: e.g. ``lambda z: kur_transform(z, k, 1.001)``
+    for Kur(k) on :func:`translation_invariant_cov`. For ``f(z) = z`` it returns ``cov``; for the
+    NLGP map it matches the arcsin kernel :func:`nlgp_cov`. The mean of ``f(z)`` must vanish
+    (an odd ``f``), so this is also the second-moment matrix. A circulant (translation-invariant)
+    ``cov`` costs one row of quadratures, the others are its shifts.
+
+    Args:
+        cov: symmetric positive semi-definite ``[d_in, d_in]`` with a positive diagonal.
+        transform: elementwise map of a float64 tensor.
+        points: quadrature points per dimension (8 to 200).
+    """
+    cov = _check_cov(cov)
+    if not callable(transform):
+        raise ValueError(f"transform must be a callable z -> f(z), got {type(transform).__name__}")
+    points = check_int("points", points, minimum=8, maximum=200)
+    sd = cov.diagonal().sqrt()
+    if bool((sd <= 0).any()):
+        raise ValueError("cov must have a positive diagonal")
+    import numpy as np  # local: numpy is only needed for the quadrature nodes
+
+    nodes, weights = np.polynomial.hermite_e.hermegauss(points)
+    u = torch.from_numpy(nodes)
+    wq = torch.from_numpy(weights / weights.sum())
+    rho = (cov / (sd[:, None] * sd[None, :])).clamp(-1.0, 1.0)
+    d = cov.shape[0]
+    out = torch.empty(d, d, dtype=torch.float64)
+    w2 = wq[:, None] * wq[None, :]                                  # [P, P]
+    circulant = torch.allclose(cov, torch.roll(cov, (1, 1), (0, 1)), rtol=0, atol=1e-12)
+    for i in range(1 if circulant else d):                          # a circulant matrix is its first row, rolled
+        fi = transform(sd[i] * u).to(torch.float64)                 # f(z_i) on the u nodes, [P]
+        r = rho[i][:, None, None]                                   # [d, 1, 1]
+        zj = sd[:, None, None] * (r * u[None, :, None] + torch.sqrt(1 - r**2) * u[None, None, :])
+        fj = transform(zj).to(torch.float64)                        # [d, P(u), P(v)]
+        out[i] = (w2 * fi[:, None] * fj).sum((1, 2))
+    if circulant:
+        out = torch.stack([torch.roll(out[0], i) for i in range(d)])
+    return (out + out.T) / 2
+
+
+def population_cov(kind: str, d_in: int, xi: float, **options: object) -> torch.Tensor:
+    """The exact covariance of one class of a transformed Gaussian process: ``[d_in, d_in]`` (float64).
+
+    ``"nlgp"`` (option ``gain``, Lufkin convention): the arcsin kernel :func:`nlgp_cov`; ``"kur"``
+    (option ``k``): :func:`gp_transform_cov` of the Kur(k) map; ``"elliptical"``: ``C / (1 + jitter)``
+    for every radius (:func:`elliptical` has unit marginal variance). ``C`` is
+    :func:`translation_invariant_cov` with correlation length ``xi``. These are the covariances
+    of the fresh batches of :class:`OnlineTwoClass`, with no sampling error.
+    """
+    kind = str(check_choice("kind", kind, ("nlgp", "kur", "elliptical")))
+    _check_options(kind, options)
+    cov = translation_invariant_cov(d_in, xi)
+    if kind == "nlgp":
+        return nlgp_cov(cov, _check_gain(options["gain"]), "lufkin")
+    if kind == "kur":
+        k = _check_k(options["k"])
+        return gp_transform_cov(cov, lambda z: kur_transform(z, k, 1 + JITTER))
+    return cov / (1 + JITTER)
+
+
+def _kur_shared(cache: dict, key: tuple, z: torch.Tensor, k: float) -> torch.Tensor:
+    """Kur(k) of the shared latent ``z``: the ``k``-independent parts are computed once per batch."""
+    parts = cache.get(("kur", *key))
+    if parts is None:
+        tail = torch.special.erfc(z.abs() / math.sqrt(2 * (1 + JITTER)))
+        parts = cache[("kur", *key)] = (torch.sign(z) * (1 - tail), torch.log1p(-tail))
+    signed, log_u = parts                   # sign(z) |u| and log |u|, u = 2 Phi(z) - 1
+    one_minus = -torch.expm1(k * log_u)     # 1 - |u|^k
+    scale = 1 / math.sqrt(kur_moment(k, 2))
+    return signed * one_minus.clamp(min=torch.finfo(z.dtype).tiny).pow(-1 / k) * scale
+
+
+class OnlineTwoClass:
+    """Fresh two-class batches for ``M`` members, each with its own data kind: one call per training step.
+
+    Member ``m`` is ``(kind, classes, options)`` as for :func:`two_class_samples` (``"nlgp"``,
+    ``"kur"``, ``"ising"``, ``"pulse"``, ``"elliptical"``; the Ising chain is drawn exactly with
+    :func:`ising_exact`, so ``sweeps`` is ignored). :meth:`sample` returns ``x [M, n, d_in]`` and
+    ``y [M, n]``: the first ``round(p n)`` samples of every member are class 1 (label ``+1``).
+    Everything is float32 and drawn on the CPU from one generator.
+
+    Members of the transformed-Gaussian kinds (NLGP, Kur) with the same ``stream`` number share
+    the Gaussian noise ``z`` of each batch (common random numbers): every member still sees
+    exact, fresh samples of its own distribution, and the costly part of a draw (the normal
+    variates and the product with the covariance factor) is paid once per stream, not once
+    per member. Members on different streams, and all other kinds, are independent.
+
+    Args:
+        d_in: input dimension. members: one ``(kind, classes, options)`` per member.
+        p: fraction of class-1 samples in ``(0, 1)``.
+        streams: one integer per member (default: all different, i.e. independent members).
+    """
+
+    def __init__(self, d_in: int, members: Sequence[tuple[str, Sequence[object], dict]], *, p: float = 0.5,
+                 streams: Sequence[int] | None = None):
+        self.d_in = _check_d(d_in)
+        members = list(members)
+        if not members:
+            raise ValueError("members must hold at least one (kind, classes, options) triple")
+        specs = []
+        for i, spec in enumerate(members):
+            if not isinstance(spec, (tuple, list)) or len(spec) != 3 or not isinstance(spec[2], dict):
+                raise ValueError(f"members[{i}] must be a (kind, classes, options) triple, got {spec!r}")
+            kind = str(check_choice("kind", spec[0], DATA_KINDS))
+            classes = list(spec[1])
+            if len(classes) != 2:
+                raise ValueError(f"members[{i}]: classes must hold two class parameters, got {classes!r}")
+            options = dict(spec[2])
+            _check_options(kind, options)
+            if kind in ("nlgp", "kur", "elliptical"):
+                classes = [_check_xi(c, self.d_in) for c in classes]
+            elif kind == "ising":
+                classes = [check_real("J", c) for c in classes]
+            else:
+                classes = [tuple(check_int("length", v, minimum=1, maximum=self.d_in - 1) for v in c)
+                           for c in classes]
+                if any(len(c) != 2 or c[0] > c[1] for c in classes):
+                    raise ValueError(f"members[{i}]: pulse lengths must be pairs lo <= hi, got {classes!r}")
+                options["support"] = _check_support(options.get("support", (-1.0, 1.0)))
+            if kind == "nlgp":
+                _check_gain(options["gain"])
+            if kind == "kur":
+                _check_k(options["k"])
+            if kind == "elliptical":
+                options["radius"] = str(check_choice("radius", options.get("radius", "atanh"), ELLIPTICAL_RADII))
+            specs.append((kind, classes, options))
+        self.specs = specs
+        self.p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
+        if streams is None:
+            streams = list(range(len(specs)))
+        streams = [check_int("streams", s) for s in streams]
+        if len(streams) != len(specs):
+            raise ValueError(f"streams must have one entry per member ({len(specs)}), got {len(streams)}")
+        self.streams = streams
+        self.factors = {xi: _factor(self.d_in, xi, None, "goldt", JITTER).to(torch.float32)
+                        for kind, cls, _ in specs if kind in ("nlgp", "kur", "elliptical") for xi in cls}
+
+    @property
+    def members(self) -> int:
+        """Number of members ``M``."""
+        return len(self.specs)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """A fresh batch for every member: ``x [M, n, d_in]`` (float32) and labels ``y [M, n]`` in ``{+1, -1}``."""
+        n = check_int("n", n, minimum=2)
+        return self._sample(n, generator)
+
+    def class_sample(self, c: int, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` fresh samples of class ``c`` only (1: the class with target 1, 0: the other): ``[M, n, d_in]``."""
+        c = check_int("c", c, minimum=0, maximum=1)
+        n = check_int("n", n, minimum=1)
+        return self._draw(1 - c, n, generator)
+
+    def _sample(self, n: int, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+        n1 = min(max(round(self.p * n), 1), n - 1)
+        x = torch.empty(self.members, n, self.d_in)
+        self._draw(0, n1, generator, x[:, :n1])
+        self._draw(1, n - n1, generator, x[:, n1:])
+        y = torch.cat([torch.ones(n1), -torch.ones(n - n1)]).expand(self.members, n)
+        return x, y
+
+    def _draw(self, c: int, size: int, generator: torch.Generator | None,
+              out: torch.Tensor | None = None) -> torch.Tensor:
+        """``size`` samples of the class at position ``c`` of every member's ``classes``: ``[M, size, d_in]``."""
+        d = self.d_in
+        x = torch.empty(self.members, size, d) if out is None else out
+        noise: dict[int, torch.Tensor] = {}
+        latent: dict[tuple, object] = {}
+        for m, ((kind, classes, opts), stream) in enumerate(zip(self.specs, self.streams)):
+            param = classes[c]
+            if kind in ("nlgp", "kur"):
+                if stream not in noise:
+                    noise[stream] = torch.randn(size, d, generator=generator)
+                key = (stream, param)
+                if key not in latent:
+                    latent[key] = noise[stream] @ self.factors[param].T
+                z = latent[key]
+                if kind == "nlgp":
+                    g = opts["gain"]
+                    torch.mul(torch.erf(g * z), 1 / nlgp_scale(g, "lufkin", 1 + JITTER), out=x[m])
+                else:
+                    x[m] = _kur_shared(latent, key, z, float(opts["k"]))
+            elif kind == "ising":
+                x[m] = _ising_exact(size, d, param, generator)
+            elif kind == "pulse":
+                x[m] = _pulse(size, d, param[0], param[1], opts["support"][0], generator)
+            else:
+                x[m] = _elliptical32(size, d, self.factors[param], opts["radius"], generator)
+        return x
+
+
+def _elliptical32(n: int, d_in: int, factor: torch.Tensor, radius: str, generator: torch.Generator | None,
+                  ) -> torch.Tensor:
+    """:func:`elliptical` in float32 with a given factor (the sampler of :class:`OnlineTwoClass`)."""
+    g = torch.randn(n, d_in, generator=generator)
+    g = g / g.norm(dim=1, keepdim=True)
+    if radius == "atanh":
+        g = g * (2 + torch.atanh(torch.rand(n, 1, generator=generator).clamp(max=1 - 1e-7)))
+    elif radius == "chi":
+        g = g * torch.randn(n, d_in, generator=generator).norm(dim=1, keepdim=True)
+    m2, _ = _radius_moments(radius, d_in)
+    return g @ factor.T * (1 / math.sqrt(m2 / d_in * (1 + JITTER)))

@@ -36,7 +36,7 @@ from ..validation import check_bool, check_choice, check_int, check_real, check_
 from .data import TwoClassTask, _check_device
 
 __all__ = ["ACTIVATIONS", "READOUTS", "BIASES", "TwoLayer", "ReluTwoLayer", "task_mse", "accuracy_per_member",
-           "fit", "fit_data", "xavier_std"]
+           "fit", "fit_data", "fit_online", "xavier_std"]
 
 ACTIVATIONS = ("erf", "sigmoid")
 READOUTS = ("mean", "signed")
@@ -344,3 +344,74 @@ def fit_data(model: ReluTwoLayer, x: torch.Tensor, y: torch.Tensor, *, steps: in
     # all three tensors have the member axis in front: full-batch "data" of M rows for train
     return train(model, _committee_loss, (x, xt, target), steps=steps, lr=lr, record_every=record_every,
                  metrics=metrics, progress=False, gradient=ReluTwoLayer.gradient)
+
+
+def fit_online(model: ReluTwoLayer, sample: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *, steps: int,
+               lr: float, record_every: int | None = None, weights: bool = True) -> History:
+    """Gradient descent of a bias-free ReLU committee on a fresh batch every step (the reference's protocol).
+
+    Lufkin et al. draw ``num_epochs x batch_size`` exemplars and read each once, so every step
+    sees new samples; ``sample(step)`` returns that step's batch ``x [M, n, d_in]``, labels
+    ``y [M, n]`` in ``{+-1}`` (e.g. ``lambda t: data.sample(10_000, gen)`` with an
+    :class:`~nnlab.localization.data.OnlineTwoClass`). The loss, gradient and learning rate are those of
+    :func:`fit_data` (the hand-written :meth:`ReluTwoLayer.gradient`), so one step is an Euler
+    step of size ``lr`` of the population gradient flow plus sampling noise.
+
+    Args:
+        model: the committee, updated in place. sample: ``step -> (x, y)``; the first batch is
+            checked (shape, dtype, labels), later ones only by shape.
+        steps: gradient steps (>= 1). lr: learning rate (> 0).
+        record_every: record every this many steps (default ``steps // 100``; step 0 and the last always).
+        weights: also record the weights (metric ``"W"``, ``[M, K, d_in]`` per record, on the CPU).
+
+    Returns:
+        The :class:`~nnlab.training.History`, as for :func:`fit_data`.
+    """
+    if not isinstance(model, ReluTwoLayer):
+        raise ValueError(f"model must be a ReluTwoLayer, got {type(model).__name__}")
+    if not callable(sample):
+        raise ValueError(f"sample must be a callable step -> (x, y), got {type(sample).__name__}")
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    check_bool("weights", weights)
+    dims = {"M": model.members, "d_in": model.d_in}
+    device, dtype = model.W.device, model.W.dtype
+    checked = []
+
+    def batch(step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        out = sample(step)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise ValueError("sample(step) must return a pair (x, y)")
+        x, y = out
+        if not checked:
+            x = check_tensor("x", x, "M n d_in", dims=dims)
+            y = check_tensor("y", y, "M n", dims=dims)
+            if not bool(((y == 1) | (y == -1)).all()):
+                raise ValueError("y must hold labels +1 and -1 only")
+            checked.append(True)
+        elif x.ndim != 3 or x.shape[0] != model.members or x.shape[2] != model.d_in or y.shape != x.shape[:2]:
+            raise ValueError(f"sample(step) returned x {tuple(x.shape)} and y {tuple(y.shape)} at step {step}")
+        x = x.to(device=device, dtype=dtype).contiguous()
+        return x, model._targets(y.to(device=device, dtype=dtype))
+
+    metrics = {"W": lambda m: m.W.detach().cpu().clone()} if weights else None
+    return train(model, _online_loss, batch, steps=steps, lr=lr, record_every=record_every,
+                 metrics=metrics, progress=False, gradient=_online_gradient)
+
+
+def _online_loss(model: ReluTwoLayer, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    err = torch.relu(torch.bmm(x, model.W.transpose(1, 2)) * model.input_scale).mean(-1) - target
+    return err.pow(2).mean(-1)
+
+
+def _online_gradient(model: ReluTwoLayer, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """:meth:`ReluTwoLayer.gradient` for a fresh batch ``x [M, n, d_in]`` (contiguous), targets ``[M, n]``.
+
+    The same gradient, with both products over the contiguous ``x`` (a fresh batch comes
+    without the transposed copy that :func:`fit_data` makes once).
+    """
+    W, c = model.W.detach(), model.input_scale
+    u = torch.bmm(x, W.transpose(1, 2)) * c                 # [M, n, K]
+    err = torch.relu(u).mean(-1, keepdim=True) - target[..., None]   # [M, n, 1]
+    model.W.grad = torch.bmm((err * (u > 0)).transpose(1, 2), x) * (2 * c / (x.shape[1] * model.width))
+    return err[..., 0].pow(2).mean(-1)

@@ -38,7 +38,7 @@ from ..validation import check_int, check_real, check_tensor
 
 __all__ = [
     "phi_gaussian", "phi_cubic", "phi_samples", "PhiTable", "gauss_hermite", "overlap", "flow", "integrate",
-    "covariance",
+    "covariance", "sign_moment", "integrate_sampled", "linearity_residual",
 ]
 
 SQRT_2_PI = math.sqrt(2 / math.pi)
@@ -257,3 +257,86 @@ def integrate(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Cal
             times.append(step)
             traj.append(w.clone())
     return torch.tensor(times), torch.stack(traj)
+
+
+def sign_moment(w: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Monte Carlo ``E[x sign(w . x)]`` over samples ``x [M, n, d_in]`` for weights ``w [M, d_in]``: ``[M, d_in]``.
+
+    The exact first term of the flow (:func:`flow`) before the conditional-Gaussian step; for
+    one member pass ``w [d_in]`` and ``x [n, d_in]`` (returns ``[d_in]``).
+    """
+    w = _tensor("w", w, (1, 2))
+    x = _tensor("x", x, (2, 3))
+    if x.ndim != w.ndim + 1 or x.shape[-1] != w.shape[-1] or (w.ndim == 2 and x.shape[0] != w.shape[0]):
+        raise ValueError(f"x must be [M, n, d_in] for w [M, d_in] (or [n, d_in] for w [d_in]), "
+                         f"got x {tuple(x.shape)} and w {tuple(w.shape)}")
+    return _sign_moment(w, x)
+
+
+def _sign_moment(w: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    w = w.to(x.dtype)
+    s = torch.sign((x @ w[..., None])[..., 0])                        # [..., n]
+    return (s[..., None, :] @ x)[..., 0, :] / x.shape[-2]
+
+
+def integrate_sampled(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor,
+                      sample1: Callable[[int], torch.Tensor], *, tau: float, steps: int, p: float = 0.5,
+                      record_every: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Euler integration of the flow with the *exact* amplifier: ``phi(a)`` replaced by Monte Carlo.
+
+    ``dw/dt = p E_1[x sign(w . x)] - (p Sigma_1 + (1 - p) Sigma_0) w`` (eq. of :func:`flow`
+    without the conditional-Gaussian approximation), with ``E_1`` estimated at every step from
+    fresh class-1 samples ``sample1(step) -> [M, n, d_in]`` and exact covariances. This is the
+    population gradient flow up to the sampling noise of the first term only.
+
+    Args:
+        w0: initial weights ``[M, d_in]`` (or ``[d_in]`` with ``[n, d_in]`` samples).
+        cov0, cov1: class covariances as in :func:`flow`. sample1: ``step -> x1``.
+        tau: step size (> 0). steps: Euler steps (>= 1). p: class-1 fraction in ``(0, 1)``.
+        record_every: keep every this many steps (step 0 and the last always).
+
+    Returns:
+        ``(t, W)`` as for :func:`integrate` (weights in ``w0``'s dtype).
+    """
+    w = _tensor("w0", w0, (1, 2))
+    cov0, cov1 = _check_covs(w, cov0, cov1)
+    if not callable(sample1):
+        raise ValueError(f"sample1 must be a callable step -> x1, got {type(sample1).__name__}")
+    tau = check_real("tau", tau, low=0.0, low_open=True)
+    steps = check_int("steps", steps, minimum=1)
+    record_every = check_int("record_every", record_every, minimum=1)
+    p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
+    sigma = (p * cov1 + (1 - p) * cov0).to(w)
+    times, traj = [0], [w.clone()]
+    for step in range(1, steps + 1):
+        x1 = sample1(step - 1)
+        if step == 1:
+            sign_moment(w, x1)  # checks the layout once
+        w = w + tau * (p * _sign_moment(w, x1).to(w) - (sigma @ w[..., None])[..., 0])
+        if step % record_every == 0 or step == steps:
+            times.append(step)
+            traj.append(w.clone())
+    return torch.tensor(times), torch.stack(traj)
+
+
+def linearity_residual(w: torch.Tensor, x: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
+    """How far ``E[x sign(w . x)]`` is from the linear amplifier: ``|m - c Sigma w| / |m|``, ``[M]`` (or scalar).
+
+    ``m`` is :func:`sign_moment` over the samples ``x`` and ``c = E|w . x| / (w' Sigma w)`` (the
+    sample mean). For elliptical data ``E[x | w . x] = Sigma w (w . x) / (w' Sigma w)`` exactly, so
+    ``m = c Sigma w`` and the residual is sampling noise; so it is for Gaussian data. A
+    super-linear amplifier (negative excess kurtosis, e.g. the NLGP at high gain) gives a
+    residual well above that noise floor for a localized ``w``.
+
+    Args:
+        w: weights ``[M, d_in]`` (or ``[d_in]``). x: samples ``[M, n, d_in]`` (or ``[n, d_in]``).
+        cov: the exact covariance of ``x``, ``[d_in, d_in]`` or ``[M, d_in, d_in]``.
+    """
+    w = _tensor("w", w, (1, 2))
+    cov = _check_cov(w, "cov", cov).to(torch.float64)
+    m = sign_moment(w, x).to(torch.float64)
+    w = w.to(torch.float64)
+    xd = _tensor("x", x).to(torch.float64)
+    sw = (cov @ w[..., None])[..., 0]
+    c = (xd @ w[..., None])[..., 0].abs().mean(-1, keepdim=True) / (w * sw).sum(-1, keepdim=True)
+    return (m - c * sw).norm(dim=-1) / m.norm(dim=-1)
