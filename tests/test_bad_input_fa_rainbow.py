@@ -65,6 +65,15 @@ reg.ok(fa.preactivation_isotropy, F(mlp), T(5, 3), 0)
 reg.ok(fa.ansatz_correlations, F(mlp), T(5, 3), F(initial_weights))
 reg.ok(fa.isotropy_report, F(mlp), F(lambda: mlp(1)), T(5, 3))
 
+# ------------------------------------------------------------------------- feature_ansatz: forms
+
+reg.ok(fa.haar_orthogonal, 3, 2, G(0), dtype=torch.float64)
+reg.ok(fa.rotated_correlations, F(psd), T(4, 3), F(lambda: fa.haar_orthogonal(4, 2, torch.Generator())))
+reg.ok(fa.exact_forms, F(psd), T(4, 3), rtol=1e-6)
+reg.ok(fa.isotropy_profile, F(psd), T(4, 3), rtol=1e-6)
+reg.ok(fa.balanced_linear, 5, 4, 2, G(0), scale=0.1)
+reg.ok(fa.rotation_null, F(mlp), T(5, 3), 2, G(1), top=2)
+
 # --------------------------------------------------------------------------- feature_ansatz: rfm
 
 
@@ -112,6 +121,14 @@ reg.ok(rb.matrix_cosine, T(3, 3), T(3, 3, seed=1))
 reg.ok(rb.marchenko_pastur_edges, 0.5, 1.0)
 reg.ok(rb.marchenko_pastur, 0.5, 1.0, points=5)
 reg.ok(rb.resample, F(ensemble), F(covariances), 0, T(6, 3), draws=1, generator=G(2))
+reg.ok(rb.train_mlps, F(ensemble), T(6, 3), F(labels), epochs=1, batch_size=3, lr=1e-2, optimizer="sgd", momentum=0.9,
+       generator=G(1), name="train_mlps_sgd")
+reg.ok(rb.held_out_explained, F(ensemble), T(6, 3), T(5, 3, seed=1), reference=0, centered=True)
+reg.ok(rb.mean_alignment, T(3, 6, 4), iters=1, phi_eval=T(3, 5, 4, seed=1))
+reg.ok(rb.cosine_ceiling, F(psd), 8, pooled=20)
+reg.ok(rb.half_cosines, T(3, 6, 4))
+reg.ok(rb.clip, T(2, 5, 4), 2, random_basis=G(3))
+reg.ok(rb.linear_map_explained, T(2, 12, 3), T(2, 12, 3, seed=1), shared=True, generator=G(4))
 
 
 # ---------------------------------------------------- bad input the derived mutations do not reach
@@ -189,6 +206,7 @@ test_valid_call, test_bad_input, test_coverage = reg.tests(
     exempt={
         "Isotropy": "a result record built by isotropy",
         "LayerReport": "a result record built by isotropy_report",
+        "Forms": "a result record built by exact_forms",
         "Alignment": "a result record built by align_network",
     },
 )

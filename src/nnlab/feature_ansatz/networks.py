@@ -24,6 +24,7 @@ from torch.func import jacrev, vmap
 
 from ..validation import check_bool, check_choice, check_int, check_real, check_tensor
 from .agop import _check_matrix, _matrix_correlation, _nfm, _outer_mean, matrix_correlation, psd_power
+from .forms import Forms, exact_forms
 
 __all__ = ["make_mlp", "linear_layers", "layer_gradients", "layer_agops", "preactivation_agop",
            "Isotropy", "isotropy", "preactivation_isotropy", "VARIANTS", "ansatz_correlations",
@@ -345,6 +346,9 @@ class LayerReport:
         isotropy_init: the same at initialization (initial network, initial ``W``).
         cond2: ``cond(W)^2 = (s_max / s_min)^2``.
         corr_gp_wwt: ``corr(G_p, W W^T)``: the ``alpha = 1/2`` form of the reformulation.
+        forms: :class:`~nnlab.feature_ansatz.forms.Forms` of the trained layer (both exact forms).
+        forms_init: the same at initialization.
+        corr_gp_wwt_init: ``corr(G_p, W W^T)`` at initialization.
     """
 
     layer: int
@@ -354,6 +358,9 @@ class LayerReport:
     isotropy_init: Isotropy
     cond2: float
     corr_gp_wwt: float
+    forms: Forms | None = None
+    forms_init: Forms | None = None
+    corr_gp_wwt_init: float = math.nan
 
 
 def isotropy_report(model: nn.Sequential, initial: nn.Sequential, X: torch.Tensor) -> list[LayerReport]:
@@ -383,11 +390,12 @@ def isotropy_report(model: nn.Sequential, initial: nn.Sequential, X: torch.Tenso
     _, pre0 = layer_gradients(initial, X)
     reports = []
     for layer in range(len(linears) - 1):
-        W = linears[layer].weight.detach()
-        Gp = _outer_mean(pre[layer])
+        W, W0 = linears[layer].weight.detach(), linears0[layer].weight.detach()
+        Gp, Gp0 = _outer_mean(pre[layer]), _outer_mean(pre0[layer])
         sv = torch.linalg.svdvals(W.double())
         reports.append(LayerReport(
             layer, (W.shape[0], W.shape[1]), {v: corr[v][layer] for v in VARIANTS},
-            isotropy(Gp, W), isotropy(_outer_mean(pre0[layer]), linears0[layer].weight),
-            float(sv[0] / sv[-1]) ** 2, matrix_correlation(Gp, W @ W.T)))
+            isotropy(Gp, W), isotropy(Gp0, W0),
+            float(sv[0] / sv[-1]) ** 2, matrix_correlation(Gp, W @ W.T),
+            exact_forms(Gp, W), exact_forms(Gp0, W0), matrix_correlation(Gp0, W0 @ W0.T)))
     return reports

@@ -172,12 +172,21 @@ class RFM:
         reg: ridge ``lambda`` (1e-3 in the paper).
         iters: number of AGOP updates (5 in the paper).
         centered: centre the gradients before the outer product (the reference default is no).
+        normalize: rescale every new metric to ``M / max_ij M_ij`` (the current reference library,
+            ``rfm.LaplaceRFM``, does; the paper-era notebook with ``L = 10`` does not, and neither
+            does the default here).
+
+    Variants of the reference code: the paper-era example notebook
+    (``example_notebooks/rfm.py``) hard-codes ``L = 10``, ``reg = 1e-3`` and uses the raw AGOP
+    (``RFM()`` here); the current library normalizes ``M`` and defaults to ``bandwidth = 1``
+    (``RFM(bandwidth=1.0, normalize=True)``).
     """
 
     bandwidth: float = 10.0
     reg: float = 1e-3
     iters: int = 5
     centered: bool = False
+    normalize: bool = False
     M: torch.Tensor | None = field(default=None, init=False)
     alpha: torch.Tensor | None = field(default=None, init=False)
     centers: torch.Tensor | None = field(default=None, init=False)
@@ -188,6 +197,7 @@ class RFM:
         self.reg = check_real("reg", self.reg, low=0.0)
         self.iters = check_int("iters", self.iters, minimum=0)
         check_bool("centered", self.centered)
+        check_bool("normalize", self.normalize)
 
     def _solve(self, X: torch.Tensor, y: torch.Tensor) -> None:
         K = _kernel(X, X, self.M, self.bandwidth)
@@ -196,7 +206,8 @@ class RFM:
         self.centers = X
 
     def _agop(self, X: torch.Tensor) -> torch.Tensor:
-        return _outer_mean(_kernel_gradients(X, X, self.alpha, self.M, self.bandwidth), self.centered)
+        M = _outer_mean(_kernel_gradients(X, X, self.alpha, self.M, self.bandwidth), self.centered)
+        return M / (M.max() + 1e-30) if self.normalize else M
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor | None = None,
             y_test: torch.Tensor | None = None) -> History:

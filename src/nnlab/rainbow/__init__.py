@@ -8,17 +8,37 @@ covariance. The package is split by subject:
 - :mod:`nnlab.rainbow.models`: bias-free ReLU MLPs trained as one batched ensemble of seeds;
 - :mod:`nnlab.rainbow.alignment`: cross-covariances, Procrustes alignment, explained fraction;
 - :mod:`nnlab.rainbow.covariance`: pooled weight covariances, Marchenko–Pastur reference;
-- :mod:`nnlab.rainbow.resampling`: Gaussian rainbow networks resampled layer by layer.
+- :mod:`nnlab.rainbow.resampling`: Gaussian rainbow networks resampled layer by layer;
+- :mod:`nnlab.rainbow.lowrank`: clipping a layer to its top principal weight directions;
+- :mod:`nnlab.rainbow.dynamics`: testing ``W_t ≈ W_0 T`` on held-out neurons.
 """
 
-from .alignment import Alignment, align, align_network, cross_covariance, explained_fraction
-from .covariance import isotropic, marchenko_pastur, marchenko_pastur_edges, matrix_cosine, weight_covariance
+from .alignment import (
+    Alignment,
+    align,
+    align_network,
+    cross_covariance,
+    explained_fraction,
+    held_out_explained,
+    mean_alignment,
+)
+from .covariance import (
+    cosine_ceiling,
+    half_cosines,
+    isotropic,
+    marchenko_pastur,
+    marchenko_pastur_edges,
+    matrix_cosine,
+    weight_covariance,
+)
+from .dynamics import linear_map_explained
+from .lowrank import clip
 from .models import accuracy, cross_entropy, fit_classifier, mlp_ensemble, train_mlps
 from .resampling import resample
 
 __all__ = [
     "mlp_ensemble", "train_mlps", "accuracy", "cross_entropy", "fit_classifier",
-    "cross_covariance", "align", "explained_fraction", "Alignment", "align_network",
-    "weight_covariance", "isotropic", "matrix_cosine", "marchenko_pastur", "marchenko_pastur_edges",
-    "resample",
+    "cross_covariance", "align", "explained_fraction", "Alignment", "align_network", "held_out_explained",
+    "mean_alignment", "weight_covariance", "isotropic", "matrix_cosine", "cosine_ceiling", "half_cosines",
+    "marchenko_pastur", "marchenko_pastur_edges", "resample", "clip", "linear_map_explained",
 ]

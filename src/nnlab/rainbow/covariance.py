@@ -16,7 +16,8 @@ import torch
 
 from ..validation import check_int, check_real, check_real_array, check_tensor
 
-__all__ = ["weight_covariance", "isotropic", "matrix_cosine", "marchenko_pastur", "marchenko_pastur_edges"]
+__all__ = ["weight_covariance", "isotropic", "matrix_cosine", "cosine_ceiling", "half_cosines", "marchenko_pastur",
+           "marchenko_pastur_edges"]
 
 
 def weight_covariance(weights: torch.Tensor) -> torch.Tensor:
@@ -75,6 +76,71 @@ def matrix_cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
                          "do not broadcast") from None
     num = (a * b).sum((-1, -2))
     return num / (a.pow(2).sum((-1, -2)) * b.pow(2).sum((-1, -2))).sqrt()
+
+
+def cosine_ceiling(C: torch.Tensor, rows: int, pooled: int | None = None) -> torch.Tensor:
+    """Frobenius cosine expected between two estimates ``W^T W / N`` of ``C`` from ``N`` Gaussian rows each.
+
+    For rows ``w ~ N(0, C)`` i.i.d., ``E <C_1, C_2>_F = |C|_F^2`` and
+    ``E |C_hat|_F^2 = |C|_F^2 + (|C|_F^2 + (tr C)^2) / N``, so to leading order the cosine is
+
+    ``|C|_F^2 / (|C|_F^2 (1 + 1/N) + (tr C)^2 / N)``.
+
+    It is the finite-``N`` ceiling of the covariance agreement of two networks whose rows are
+    i.i.d. from one distribution (a Gaussian rainbow model); for the isotropic ``C = s I_d`` of an
+    initialization it is the floor ``1 / (1 + (d + 1) / N) ≈ 1 / (1 + d / N)`` reached by two
+    independent random initializations (about 0.50 at ``d = N = 64``).
+
+    An estimated ``C`` (``R`` pooled rows) overstates ``|C|_F^2`` by about
+    ``(|C|_F^2 + (tr C)^2) / R``; with ``pooled=R`` that bias is removed first,
+    ``|C|_F^2 ≈ (|C_hat|_F^2 - (tr C_hat)^2 / R) / (1 + 1/R)``.
+
+    Args:
+        C: ``[d, d]`` covariance (finite real floating, square).
+        rows: ``N``, the rows per estimate (>= 1).
+        pooled: the number of rows ``C`` was estimated from (>= 2), or ``None`` for an exact ``C``.
+
+    Returns:
+        a scalar tensor (at most 1).
+    """
+    if isinstance(C, torch.Tensor) and (C.ndim != 2 or C.shape[0] != C.shape[1]):
+        raise ValueError(f"C must be a square matrix [d, d], got {C.shape!r}")
+    C = check_tensor("C", C, "d d")
+    rows = check_int("rows", rows, minimum=1)
+    t2 = torch.trace(C) ** 2
+    f2 = C.pow(2).sum()
+    if pooled is not None:
+        pooled = check_int("pooled", pooled, minimum=2)
+        f2 = (f2 - t2 / pooled) / (1 + 1 / pooled)
+    return f2 / (f2 * (1 + 1 / rows) + t2 / rows)
+
+
+def half_cosines(weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Covariance agreement of half-layers, within one network and between networks.
+
+    Each member's ``N`` rows are split into halves ``a`` (the first ``N // 2``) and ``b`` (the
+    next ``N // 2``); ``C_a = W_a^T W_a / (N/2)``. If the rows of every network were i.i.d.
+    samples of one distribution, the cosine of ``C_a`` and ``C_b`` of the same member
+    (*within*) and of ``C_a`` of member ``m`` with ``C_b`` of member ``m + 1`` (cyclically,
+    *between*) would have the same expectation; *within* < *between* means the rows of one network are not independent
+    (they repel: together they cover the distribution more evenly than independent draws).
+
+    Args:
+        weights: ``[M, N, d]`` with ``M >= 2`` members and ``N >= 2`` rows each, all in one
+            (aligned) input basis.
+
+    Returns:
+        ``(within [M], between [M])``.
+    """
+    if isinstance(weights, torch.Tensor) and (weights.ndim != 3 or weights.shape[0] < 2 or weights.shape[1] < 2):
+        raise ValueError(f"weights must be a tensor [M, N, d] with M >= 2 and N >= 2, got {tuple(weights.shape)}")
+    weights = check_tensor("weights", weights, "M N d")
+    if weights.shape[0] < 2 or weights.shape[1] < 2:
+        raise ValueError(f"weights must be a tensor [M, N, d] with M >= 2 and N >= 2, got {tuple(weights.shape)}")
+    h = weights.shape[1] // 2
+    a, b = weights[:, :h], weights[:, h:2 * h]
+    Ca, Cb = a.transpose(1, 2) @ a / h, b.transpose(1, 2) @ b / h
+    return matrix_cosine(Ca, Cb), matrix_cosine(Ca, Cb.roll(-1, 0))
 
 
 def marchenko_pastur_edges(ratio: float, variance: float) -> tuple[float, float]:

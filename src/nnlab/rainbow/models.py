@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..training import Ensemble, History, train
-from ..validation import check_int, check_real, check_tensor
+from ..validation import check_choice, check_int, check_real, check_tensor
 from .alignment import _mlp_sizes
 
 __all__ = ["mlp_ensemble", "train_mlps", "accuracy", "cross_entropy", "fit_classifier"]
@@ -96,9 +96,13 @@ def accuracy(model: Ensemble, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def train_mlps(
     model: Ensemble, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int = 32, lr: float = 1e-3,
-    generator: torch.Generator | None = None,
+    optimizer: str = "adam", momentum: float = 0.0, generator: torch.Generator | None = None,
 ) -> History:
-    """Train every member of ``model`` in place with Adam on the cross-entropy, as ONE batched model.
+    """Train every member of ``model`` in place on the cross-entropy, as ONE batched model.
+
+    ``optimizer="sgd"`` with ``momentum=0.9`` (and ``lr=0.01``) is the protocol of the rainbow
+    paper's code (FlorentinGuth/Rainbow: ``torch.optim.SGD``, momentum 0.9); SGD is equivariant
+    under rotations of the input space, Adam (the default, per-coordinate step sizes) is not.
 
     Each member sees its own random minibatch order (``shuffle="per_member"`` of
     :func:`nnlab.training.train`: one permutation per member and epoch, drawn on the CPU from
@@ -109,7 +113,8 @@ def train_mlps(
     Args:
         model: the ensemble, trained in place.
         X: training inputs ``[n, d]``. y: labels ``[n]``.
-        epochs: passes over the data (>= 1). batch_size: minibatch size (1..n). lr: Adam step.
+        epochs: passes over the data (>= 1). batch_size: minibatch size (1..n). lr: step size (> 0).
+        optimizer: ``"adam"`` or ``"sgd"``. momentum: SGD momentum in ``[0, 1)`` (SGD only).
         generator: CPU generator for the minibatch orders.
 
     Returns:
@@ -122,10 +127,14 @@ def train_mlps(
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1, maximum=X.shape[0])
     lr = check_real("lr", lr, low=0.0, low_open=True)
+    optimizer = check_choice("optimizer", optimizer, ("adam", "sgd"))
+    momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    if momentum and optimizer != "sgd":
+        raise ValueError(f"momentum applies to optimizer='sgd' only, got momentum={momentum} with {optimizer!r}")
     per_epoch = X.shape[0] // batch_size
-    return train(model, _cross_entropy, (X, y), steps=epochs * per_epoch, lr=lr, optimizer="adam",
-                 batch_size=batch_size, shuffle="per_member", generator=generator, record_every=per_epoch,
-                 progress=False)
+    return train(model, _cross_entropy, (X, y), steps=epochs * per_epoch, lr=lr, optimizer=optimizer,
+                 momentum=momentum, batch_size=batch_size, shuffle="per_member", generator=generator,
+                 record_every=per_epoch, progress=False)
 
 
 def fit_classifier(
