@@ -80,7 +80,8 @@ reg.ok(sp.swish, T(5), 30.0, skip={"x": ["0-d"]})  # elementwise: documented to 
 reg.ok(sp.weighted_mse, T(2, 4, 5), T(4, 5, seed=1), T(5, positive=True))
 reg.ok(sp.weighted_mse, T(2, 4, 5), T(2, 4, 5, seed=1), T(5, positive=True), name="weighted_mse-per-member")
 reg.ok(sp.train_toy_models, F(sparsities), 1, d_in=3, width=2, activation="relu", gamma=30.0, steps=1,
-       batch_size=4, lr=1e-3, generator=G(0), data_generator=G(1), device="cpu", shared=True, record_every=1)
+       batch_size=4, lr=1e-3, generator=G(0), data_generator=G(1), device="cpu", shared=True, weight_decay=0.01,
+       record_every=1)
 reg.ok(sp.sweep_grid, F(sparsities), 2)
 reg.ok(sp.evaluate_toy_models, F(toy), F(sparsities), batch=4, seed=0, chunk=1)
 reg.ok(sp.plot_features, F(ax), T(2, 5), "title", skip={"title": ["unknown"]})  # any string is a title
@@ -102,6 +103,14 @@ reg.ok(sp.PowerModel, [1, 2], [1, 1])
 reg.ok(power_forward, T(6), skip={"x": ["nan", "inf"]})  # forward inside the SGLD loop: as toy_forward
 reg.ok(sp.power_model_llc, 1, 2)
 reg.ok(sp.power_model_tempered_llc, 1, 2, 100.0, 1.0, 1.0, 100)
+reg.ok(sp.sgld_llc_grid, F(power), half_mse_power, F(lambda: (torch.randn(8, generator=gen(6)),)), [1.0, 0.0],
+       [1e-3], nbeta=10.0, steps=3, burnin=1, chains=2, batch_size=4, generator=G(7), sample_dim=0)
+reg.ok(sp.toy_loss_derivatives, T(2, 2, 5), T(2, 5, seed=1), T(2, 4, 5, seed=2), "relu", 30.0)
+reg.ok(sp.refine_toy_minimum, T(2, 2, 5), T(2, 5, seed=1), T(2, 4, 5, seed=2), "swish", 30.0, 1, 1e-12, 1e-8)
+reg.ok(sp.newton_gap, T(2, 3), T(2, 3, 3, seed=1), 1e-8)
+reg.ok(sp.gaussian_llc, T(2, 3), 100.0, 1.0)
+reg.ok(sp.paired_loss_gap, F(toy), F(lambda: torch.tensor([0, 1])), F(lambda: torch.tensor([1, 1])),
+       F(sparsities), batch=4, seed=0)
 
 # ------------------------------------------------------------------ approximation
 reg.ok(ua.ElbowNet, [2, 3], "uniform", -1.0, 1.0, G(4), torch.float32)
@@ -126,6 +135,15 @@ reg.ok(ua.yarotsky_partial_sum, T(5), 2, skip={"x": ["0-d"]})  # elementwise, as
 reg.ok(ua.effective_parameters, F(lambda: ua.relu_mlp(1, 3, gen(5))), -1.0, 1.0, 1e-9)
 reg.ok(ua.plot_elbows, F(ax), F(elbows), 0, -1.0, 1.0, 11, "k")
 reg.ok(ua.plot_pieces, F(ax), F(lambda: ua.sawtooth(2)), 0.0, 1.0)
+reg.ok(ua.ElbowNet.cat, F(lambda: [elbows(), elbows()]), name="ElbowNet.cat")
+reg.ok(ua.train_elbow_nets, F(elbows), T(6), T(6, seed=1), steps=1, lr=1e-2)
+reg.ok(ua.best_piece_fits, torch.abs, 2, -1.0, 1.0, 4, 2)
+reg.ok(ua.sawtooth_l1_bound, 3, 2, True)
+reg.ok(ua.grid_interpolate, lambda z: z.sum(1), F(lambda: torch.rand(5, 2, generator=gen(8)) * 2 - 1),
+       2)
+reg.ok(ua.fit_random_relu, T(20, 2), T(20, seed=1), 4, G(0), 1e-10)
+reg.ok(ua.shallow_ensemble, "tanh", 3, [1.0, 2.0], 2, G(0), torch.float64)
+reg.ok(ua.unit_gates, F(lambda: ua.shallow_ensemble("relu", 3, [1.0], 2, gen(9))), T(6))
 
 test_valid_call, test_bad_input, test_coverage = reg.tests(
     [sp, ua],
@@ -134,6 +152,8 @@ test_valid_call, test_bad_input, test_coverage = reg.tests(
         "BestRuns": "a result record built by best_runs",
         "GridPosterior": "a result record built by product_model_posterior",
         "LLCEstimate": "a result record built by sgld_llc",
+        "LLCGrid": "a result record built by sgld_llc_grid",
+        "ToyMinimum": "a result record built by refine_toy_minimum",
         "Piece": "a result record built by linear_pieces",
     },
 )

@@ -22,7 +22,8 @@ from torch.func import functional_call, grad_and_value, vmap
 
 from ..validation import check_int, check_real, check_tensor
 
-__all__ = ["LLCEstimate", "sgld_llc", "PowerModel", "power_model_llc", "power_model_tempered_llc"]
+__all__ = ["LLCEstimate", "sgld_llc", "LLCGrid", "sgld_llc_grid", "PowerModel", "power_model_llc",
+           "power_model_tempered_llc"]
 
 
 @dataclass
@@ -122,8 +123,19 @@ def sgld_llc(
         nbeta = size / math.log(size)
     nbeta = check_real("nbeta", nbeta, low=0.0, low_open=True)
 
+    lr_t = torch.full((chains,), lr)
+    gamma_t = torch.full((chains,), localization)
+    return _sgld(model, loss_fn, data, steps, burnin, lr_t, gamma_t, nbeta, batch_size, generator, sample_dim, n)
+
+
+def _sgld(model: nn.Module, loss_fn: Callable[..., torch.Tensor], data: tuple[torch.Tensor, ...], steps: int,
+          burnin: int, lr_t: torch.Tensor, gamma_t: torch.Tensor, nbeta: float, batch_size: int | None,
+          generator: torch.Generator | None, sample_dim: int, n: int) -> LLCEstimate:
+    """:func:`sgld_llc` without the checks; ``lr_t`` and ``gamma_t`` ``[C]`` hold one step and one gamma per chain."""
+    chains = len(lr_t)
     w_star = {k: v.detach() for k, v in model.named_parameters()}
     device = next(iter(w_star.values())).device
+    lr_t, gamma_t = lr_t.to(device), gamma_t.to(device)
 
     def loss_at(params: dict[str, torch.Tensor], *batch: torch.Tensor) -> torch.Tensor:
         return loss_fn(lambda *a: functional_call(model, params, a), *batch)
@@ -134,6 +146,8 @@ def sgld_llc(
 
     grad_chains = vmap(grad_and_value(summed, has_aux=True), in_dims=(0, *[None] * len(data)))
     w = {k: v.expand(chains, *v.shape).clone() for k, v in w_star.items()}
+    per = {k: (lr_t.view(-1, *[1] * v.ndim).to(v.dtype), gamma_t.view(-1, *[1] * v.ndim).to(v.dtype))
+           for k, v in w_star.items()}
     with torch.no_grad():
         init_loss = loss_at(w_star, *data)
     trace = []
@@ -148,14 +162,100 @@ def sgld_llc(
             ref = init_loss if batch_size is None else loss_at(w_star, *batch)
             trace.append(nbeta * (loss - ref).detach())
             for k in w:
+                lr_k, gamma_k = per[k]
                 noise = torch.randn(w[k].shape, generator=generator).to(device)
-                w[k] = w[k] - 0.5 * lr * (nbeta * grads[k] + localization * (w[k] - w_star[k])) + math.sqrt(lr) * noise
+                w[k] = w[k] - 0.5 * lr_k * (nbeta * grads[k] + gamma_k * (w[k] - w_star[k])) + lr_k.sqrt() * noise
     trace_t = torch.stack(trace)
     per_chain = trace_t[burnin:].mean(0)
     llc = per_chain.mean(0)
     scalar = llc.ndim == 0
     return LLCEstimate(llc=float(llc) if scalar else llc, llc_per_chain=per_chain, trace=trace_t,
                        init_loss=float(init_loss) if init_loss.ndim == 0 else init_loss, nbeta=nbeta)
+
+
+@dataclass
+class LLCGrid:
+    """What :func:`sgld_llc_grid` measured, per localization ``gamma`` and step ``lr``.
+
+    Attributes:
+        localizations: ``[G]``; lrs: ``[E]``.
+        llc: the mean over chains ``[G, E]`` or ``[G, E, M]``.
+        se: its standard error, chain-to-chain standard deviation over ``sqrt(chains)``, same shape.
+        llc_per_chain: ``[G, E, C]`` or ``[G, E, C, M]``.
+        drift: second half of the kept draws minus the first half, averaged over chains (same
+            shape as ``llc``): a chain that is still moving shows it here.
+        nbeta: the ``n beta`` used.
+    """
+
+    localizations: torch.Tensor
+    lrs: torch.Tensor
+    llc: torch.Tensor
+    se: torch.Tensor
+    llc_per_chain: torch.Tensor
+    drift: torch.Tensor
+    nbeta: float
+
+
+def sgld_llc_grid(
+    model: nn.Module,
+    loss_fn: Callable[..., torch.Tensor],
+    data: tuple[torch.Tensor, ...],
+    localizations: list[float],
+    lrs: list[float],
+    *,
+    nbeta: float,
+    steps: int = 1000,
+    burnin: int = 200,
+    chains: int = 16,
+    batch_size: int | None = None,
+    generator: torch.Generator | None = None,
+    sample_dim: int = 0,
+) -> LLCGrid:
+    """:func:`sgld_llc` for every pair (``gamma``, ``lr``) of a grid at once, ``chains`` chains each.
+
+    All ``len(localizations) * len(lrs) * chains`` chains run as one batch and share the
+    minibatches, so that the settings differ only in ``gamma`` and the step: this is the
+    plateau check the estimator needs (a ``lambda_hat`` that is a property of ``w*`` does not
+    move when ``gamma`` shrinks and the step shrinks).
+
+    Args:
+        model, loss_fn, data, steps, burnin, batch_size, generator, sample_dim: as in :func:`sgld_llc`.
+        localizations: ``gamma`` values (each >= 0, non-empty). lrs: step sizes (each > 0, non-empty).
+        nbeta: ``n beta`` (> 0), required: Lau et al. use ``n / ln n`` with ``n`` the number of samples.
+        chains: chains per setting (>= 2, for a standard error).
+
+    Returns:
+        :class:`LLCGrid`.
+    """
+    for name, vals, low_open in (("localizations", localizations, False), ("lrs", lrs, True)):
+        if isinstance(vals, (str, bytes)) or not hasattr(vals, "__len__") or not len(vals):
+            raise ValueError(f"{name} must be a non-empty list of numbers, got {vals!r}")
+        for v in vals:
+            check_real(name, v, low=0.0, low_open=low_open)
+    chains = check_int("chains", chains, minimum=2)
+    check_real("nbeta", nbeta, low=0.0, low_open=True)
+    est0 = sgld_llc(model, loss_fn, data, steps=1, burnin=0, chains=1, lr=float(lrs[0]),
+                    localization=float(localizations[0]), nbeta=nbeta, batch_size=batch_size,
+                    sample_dim=sample_dim)  # validates the remaining arguments (one cheap step)
+    del est0
+    steps = check_int("steps", steps, minimum=1)
+    burnin = check_int("burnin", burnin, minimum=0, maximum=steps - 2)
+    G, E = len(localizations), len(lrs)
+    gam = torch.tensor([float(v) for v in localizations], dtype=torch.float32)
+    lr = torch.tensor([float(v) for v in lrs], dtype=torch.float32)
+    gamma_t = gam[:, None, None].expand(G, E, chains).flatten()
+    lr_t = lr[None, :, None].expand(G, E, chains).flatten()
+    n = data[0].shape[sample_dim]
+    est = _sgld(model, loss_fn, tuple(data), steps, burnin, lr_t, gamma_t, float(nbeta), batch_size, generator,
+                sample_dim, n)
+    kept = est.trace[burnin:]
+    half = len(kept) // 2
+    drift = (kept[half:].mean(0) - kept[:half].mean(0))
+    shape = (G, E, chains, *est.llc_per_chain.shape[1:])
+    per_chain = est.llc_per_chain.reshape(shape).cpu()
+    drift = drift.reshape(shape).mean(2).cpu()
+    return LLCGrid(localizations=gam, lrs=lr, llc=per_chain.mean(2), se=per_chain.std(2) / chains**0.5,
+                   llc_per_chain=per_chain, drift=drift, nbeta=float(nbeta))
 
 
 class PowerModel(nn.Module):
