@@ -250,9 +250,15 @@ def integrate(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Cal
     record_every = check_int("record_every", record_every, minimum=1)
     p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
     lam = p if weight is None else check_real("weight", weight, low=0.0, high=1.0)
+    return _euler(w, lambda step, w: _flow(w, cov0, cov1, phi, p, lam), tau, steps, record_every)
+
+
+def _euler(w: torch.Tensor, velocity: Callable[[int, torch.Tensor], torch.Tensor], tau: float, steps: int,
+           record_every: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``w <- w + tau * velocity(step, w)`` for ``step = 0 .. steps-1``; ``(t [T], W [T, *w.shape])``."""
     times, traj = [0], [w.clone()]
     for step in range(1, steps + 1):
-        w = w + tau * _flow(w, cov0, cov1, phi, p, lam)
+        w = w + tau * velocity(step - 1, w)
         if step % record_every == 0 or step == steps:
             times.append(step)
             traj.append(w.clone())
@@ -307,16 +313,14 @@ def integrate_sampled(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor,
     record_every = check_int("record_every", record_every, minimum=1)
     p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
     sigma = (p * cov1 + (1 - p) * cov0).to(w)
-    times, traj = [0], [w.clone()]
-    for step in range(1, steps + 1):
-        x1 = sample1(step - 1)
-        if step == 1:
+
+    def velocity(step: int, w: torch.Tensor) -> torch.Tensor:
+        x1 = sample1(step)
+        if step == 0:
             sign_moment(w, x1)  # checks the layout once
-        w = w + tau * (p * _sign_moment(w, x1).to(w) - (sigma @ w[..., None])[..., 0])
-        if step % record_every == 0 or step == steps:
-            times.append(step)
-            traj.append(w.clone())
-    return torch.tensor(times), torch.stack(traj)
+        return p * _sign_moment(w, x1).to(w) - (sigma @ w[..., None])[..., 0]
+
+    return _euler(w, velocity, tau, steps, record_every)
 
 
 def linearity_residual(w: torch.Tensor, x: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
