@@ -7,21 +7,8 @@ chapter: :mod:`nnlab.approximation`, :mod:`nnlab.ntk`, :mod:`nnlab.localization`
 :mod:`nnlab.feature_ansatz`, :mod:`nnlab.rainbow`, :mod:`nnlab.superposition`.
 """
 
-from . import (
-    approximation,
-    datasets,
-    feature_ansatz,
-    linalg,
-    localization,
-    ntk,
-    plotting,
-    rainbow,
-    report,
-    runtime,
-    scaling,
-    superposition,
-    training,
-)
+import importlib
+from typing import Any
 
 __all__ = [
     "approximation",
@@ -39,3 +26,15 @@ __all__ = [
     "training",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import a subpackage on first use (``nnlab.ntk``): a chapter loads only what it needs
+    (``import nnlab`` alone took 3 s, mostly scipy and torch.export for chapters it did not run)."""
+    if name in __all__:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'nnlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

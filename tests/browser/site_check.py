@@ -47,6 +47,9 @@ from typing import Any
 
 SKIP_DIRS = {"_static", "_sources", "_images", "_downloads"}
 WIDGET_TIMEOUT_MS = 15_000  # a stored widget view not drawn by then counts as blank
+# Screenshots stop this far down the page: the library reference is ~200 000 px tall, took 15 s
+# to rasterize (a third of the browser stage's CPU) and no image viewer shows it anyway.
+SHOT_MAX_HEIGHT = 30_000
 
 # Run in the page once it has loaded; returns the findings as plain data.
 INSPECT_JS = r"""
@@ -284,7 +287,9 @@ def check_page(browser: Any, base: str, page_path: str, screenshot: Path | None 
         _judge(report, found)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(screenshot), full_page=True, timeout=120_000)  # long pages, busy CPU
+            height = min(SHOT_MAX_HEIGHT, page.evaluate("document.documentElement.scrollHeight"))
+            page.screenshot(path=str(screenshot), full_page=True, timeout=120_000,  # long pages, busy CPU
+                            clip={"x": 0, "y": 0, "width": 1280, "height": height})
             report.screenshot = screenshot
     finally:
         context.close()

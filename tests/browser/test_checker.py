@@ -141,7 +141,7 @@ def test_a_good_page_passes(browser, pages, tmp_path):
 @pytest.mark.parametrize("name", list(BROKEN))
 def test_a_broken_page_fails(browser, pages, name):
     # The widget wait ends early on the two pages whose widgets never draw (15 s otherwise).
-    report = site_check.check_page(browser, pages, f"{name}.html", widget_timeout_ms=4000)
+    report = site_check.check_page(browser, pages, f"{name}.html", widget_timeout_ms=2000)
     reason = BROKEN[name][1]
     assert not report.ok, f"{name} passed the checker"
     assert any(reason in f for f in report.failures), report.failures

@@ -1,8 +1,9 @@
 """Every page of the built website, opened offline in headless Chromium (`make browser`).
 
 The pages come from the build (_build/html, or NNLAB_SITE), never from a list, so a chapter
-added to _toc.yml is checked as soon as it is built. Each page's full-page screenshot is saved
-under _build/screenshots/ (NNLAB_SCREENSHOTS), with one page also in dark mode, and
+added to _toc.yml is checked as soon as it is built. Each page's screenshot (the whole page, cut
+at site_check.SHOT_MAX_HEIGHT px) is saved under _build/screenshots/ (NNLAB_SCREENSHOTS), with one
+page also in dark mode, and
 _build/screenshots/report.txt lists every page with its counts and findings.
 """
 
@@ -126,7 +127,7 @@ def test_breaking_a_real_page_on_purpose_fails(browser, tmp_path):
     image = re.search(r'<img alt="[^"]*" src="(\.\./_images/[^"]+)"', html).group(1)
     (copy / page).parent.joinpath(image).unlink()
     with site_check.serve(copy) as url:
-        report = site_check.check_page(browser, url, page, widget_timeout_ms=4000)
+        report = site_check.check_page(browser, url, page, widget_timeout_ms=2000)
     found = "\n".join(report.failures)
     for reason in ("blocked non-local request: https://cdn.jsdelivr.net/npm/mathjax", "not typeset by MathJax",
                    "explore control broken", "broken image", "HTTP 404"):

@@ -53,26 +53,39 @@ def _layers(model: nn.Module) -> list[nn.Module]:
     return flat
 
 
-def _split_relu(start: float, end: float, a: np.ndarray, c: np.ndarray, tol: float) -> list:
-    """Split ``[start, end]`` at the zero crossings of ``a x + c`` and apply the ReLU on each part."""
-    moving = np.abs(a) > 0
-    roots = -c[moving] / a[moving]
-    roots = np.sort(roots[(roots > start + tol) & (roots < end - tol)])
-    if roots.size:
-        keep = np.concatenate([[True], np.diff(roots) > tol])
-        roots = roots[keep]
-    edges = np.concatenate([[start], roots, [end]])
-    parts = []
-    for s, e in zip(edges[:-1], edges[1:]):
-        on = (a * (0.5 * (s + e)) + c) > 0
-        parts.append((s, e, a * on, c * on))
-    return parts
+def _split_relu(S: np.ndarray, E: np.ndarray, A: np.ndarray, C: np.ndarray, tol: float) -> tuple:
+    """Split every interval ``[S_p, E_p]`` at the zero crossings of ``A_p x + C_p`` and apply the ReLU.
+
+    All intervals at once: ``S, E`` have shape ``(P,)``, ``A, C`` shape ``(P, units)``. Crossings
+    closer than ``tol`` to an end, or to the previous crossing of the same interval, are dropped.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        R = np.where(A != 0, -C / np.where(A != 0, A, 1.0), np.nan)
+    inside = (R > S[:, None] + tol) & (R < E[:, None] - tol)
+    owner, _ = np.nonzero(inside)
+    roots = R[inside]
+    order = np.lexsort((roots, owner))
+    owner, roots = owner[order], roots[order]
+    keep = np.ones(roots.size, dtype=bool)
+    keep[1:] = (owner[1:] != owner[:-1]) | (np.diff(roots) > tol)
+    starts = np.concatenate([S, roots[keep]])
+    owner = np.concatenate([np.arange(S.size), owner[keep]])
+    order = np.lexsort((starts, owner))  # each interval's start precedes its crossings
+    starts, owner = starts[order], owner[order]
+    last = np.ones(starts.size, dtype=bool)
+    last[:-1] = owner[1:] != owner[:-1]
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[last] = E[owner[last]]
+    on = (A[owner] * (0.5 * (starts + ends))[:, None] + C[owner]) > 0
+    return starts, ends, A[owner] * on, C[owner] * on
 
 
 MAX_REGIONS = 2**17
 
 
-def _regions(model: nn.Module, lo: float, hi: float, tol: float, max_regions: int = MAX_REGIONS) -> list:
+def _regions(model: nn.Module, lo: float, hi: float, tol: float, max_regions: int = MAX_REGIONS) -> tuple:
+    """``(S, E, A, C)``: the regions ``[S_p, E_p]`` and, on each, the output's affine map ``A_p x + C_p``."""
     lo = check_real("lo", lo)
     hi = check_real("hi", hi)
     if not lo < hi:
@@ -81,18 +94,18 @@ def _regions(model: nn.Module, lo: float, hi: float, tol: float, max_regions: in
     max_regions = check_int("max_regions", max_regions, minimum=1)
     layers = _layers(model)
     eps = tol * (hi - lo)
-    parts = [(lo, hi, np.ones(1), np.zeros(1))]
+    S, E, A, C = np.array([lo]), np.array([hi]), np.ones((1, 1)), np.zeros((1, 1))
     for layer in layers:
         if isinstance(layer, nn.Linear):
             W = layer.weight.detach().double().cpu().numpy()
             b = np.zeros(W.shape[0]) if layer.bias is None else layer.bias.detach().double().cpu().numpy()
-            parts = [(s, e, W @ a, W @ c + b) for s, e, a, c in parts]
+            A, C = A @ W.T, C @ W.T + b
         elif isinstance(layer, nn.ReLU):
-            parts = [q for s, e, a, c in parts for q in _split_relu(s, e, a, c, eps)]
-            if len(parts) > max_regions:
+            S, E, A, C = _split_relu(S, E, A, C, eps)
+            if S.size > max_regions:
                 raise ValueError(f"the network has more than max_regions = {max_regions} activation regions on "
                                  f"[{lo}, {hi}] (the count can grow like 2^depth); raise max_regions to go on")
-    return parts
+    return S, E, A, C
 
 
 def activation_regions(model: nn.Module, lo: float, hi: float, tol: float = 1e-12,
@@ -103,7 +116,8 @@ def activation_regions(model: nn.Module, lo: float, hi: float, tol: float = 1e-1
     merges them); on each region every derivative ``df/dtheta`` is affine in ``x``. ``tol`` and
     ``max_regions`` as in :func:`linear_pieces`.
     """
-    return [(float(s), float(e)) for s, e, _, _ in _regions(model, lo, hi, tol, max_regions)]
+    S, E, _, _ = _regions(model, lo, hi, tol, max_regions)
+    return [(float(s), float(e)) for s, e in zip(S, E)]
 
 
 def linear_pieces(model: nn.Module, lo: float, hi: float, tol: float = 1e-12,
@@ -122,8 +136,8 @@ def linear_pieces(model: nn.Module, lo: float, hi: float, tol: float = 1e-12,
     Returns:
         The pieces in increasing order of ``x``; they tile ``[lo, hi]``.
     """
-    parts = _regions(model, lo, hi, tol, max_regions)
-    return _merge([Piece(float(s), float(e), float(a[0]), float(c[0])) for s, e, a, c in parts])
+    S, E, A, C = _regions(model, lo, hi, tol, max_regions)
+    return _merge([Piece(float(s), float(e), float(a), float(c)) for s, e, a, c in zip(S, E, A[:, 0], C[:, 0])])
 
 
 def _merge(pieces: list[Piece]) -> list[Piece]:
