@@ -14,13 +14,14 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help install book test lint unit nbval render strict-build browser chromium outputs bench clean
+.PHONY: help install book test lint unit nbval render strict-build browser chromium outputs full bench clean
 
 help:
 	@echo "make book     execute every chapter and build the HTML site (_build/html)"
 	@echo "make test     ruff, unit tests, nbval (strict) on every chapter, site from the stored outputs, browser test"
 	@echo "make browser  open every page of _build/html offline in headless Chromium; screenshots"
 	@echo "make outputs  regenerate every stored notebook output from a fresh run (quick profile)"
+	@echo "make full     run the chapters in the full profile; records in benchmarks/results/full/"
 	@echo "make bench    time the batched/vectorized paths against naive loops"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -92,6 +93,13 @@ outputs: $(STAMP)
 	NNLAB_PROFILE=quick $(BIN)/python .ci/execute_notebooks.py --times benchmarks/results/chapters-quick.json \
 		$(NOTEBOOKS)
 	$(BIN)/python benchmarks/run.py --render
+
+# The paper-scale `full` profile (each chapter <= 5 min on one GPU; on a 2-core CPU from half an
+# hour to many hours): each run is stored, text and claims only, in benchmarks/results/full/,
+# and the reproduction ledger shows its values beside the quick ones. CHAPTERS picks chapters.
+CHAPTERS ?= $(NOTEBOOKS)
+full: $(STAMP)
+	NNLAB_PROFILE=full $(BIN)/python .ci/execute_notebooks.py --out benchmarks/results/full $(CHAPTERS)
 
 # Library path vs naive loop, medians and ratios; on a GPU when there is one. Writes
 # benchmarks/results/<device>.json and benchmarks.md (the performance page's tables).

@@ -271,6 +271,8 @@ reg.ok(ntk.empirical_ntk, F(tanh_net), T(5, 2), T(3, 2, seed=1), per_parameter=T
 reg.ok(ntk.empirical_ntk, F(mlp), T(4, 2), method="loop", name="empirical_ntk_loop")
 reg.ok(ntk.relu_ntk, T(5, 2), T(3, 2, seed=1), depth=2)
 reg.ok(ntk.relu_nngp, T(5, 2), T(3, 2, seed=1), depth=2)
+reg.ok(ntk.residual_relu_nngp, T(5, 2), T(3, 2, seed=1), depth=2, alpha=0.5)
+reg.ok(ntk.residual_relu_features, T(5, 2), 16, depth=2, alpha=0.5, generator=G(3))
 reg.ok(ntk.Linearized, F(mlp))
 reg.ok(ntk.linearize, F(mlp))
 reg.ok(linearized_forward, T(5, 2), skip={"x": ["nan", "inf"]})  # NOT_SCANNED

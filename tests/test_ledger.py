@@ -82,3 +82,19 @@ def test_claim_rounds_as_printed_and_validates():
     with pytest.raises(ValueError, match="lo must not exceed"):
         between(2, 1)
     assert set(STATUSES) == {"reproduced", "reproduced qualitatively", "differs", "open"}
+
+
+FULL_RUNS = sorted((ROOT / "benchmarks" / "results" / "full").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("record", FULL_RUNS, ids=[p.stem for p in FULL_RUNS])
+def test_a_stored_full_profile_run_has_the_chapters_claims_and_they_hold(record):
+    """`make full` records (shown in the ledger's "full profile" column): a full run of a chapter
+    of the book, registering the same claims as its quick stored outputs, each still holding."""
+    run = json.loads(record.read_text())["metadata"]["nnlab_run"]
+    assert run["profile"] == "full" and run["wall_s"] > 0
+    chapter = f"book/{record.stem}"
+    assert chapter in CHAPTERS
+    claims = read_claims(record)
+    assert [c["key"] for c in claims] == [c["key"] for c in _claims_of(chapter)]
+    assert not check_claims(chapter, claims)

@@ -307,3 +307,24 @@ def test_empirical_ntk_casts_inputs_to_the_models_dtype():
         k = ntk.empirical_ntk(net, x, method=method)
         assert k.dtype == torch.float32
         torch.testing.assert_close(k, ntk.empirical_ntk(net, x.float(), method=method))
+
+
+@pytest.mark.parametrize("depth, alpha", [(3, 1.0), (6, 0.4)])
+def test_residual_kernel_matches_random_wide_residual_networks(depth, alpha):
+    x = points(6, 3, 21)
+    feats = [ntk.residual_relu_features(x, 4000, depth, alpha, generator=gen(30 + s)) for s in range(3)]
+    emp = torch.stack([f @ f.T for f in feats]).mean(0)
+    ana = ntk.residual_relu_nngp(x, depth=depth, alpha=alpha)
+    assert float(torch.linalg.norm(emp - ana) / torch.linalg.norm(ana)) < 0.05
+
+
+def test_residual_kernel_closed_forms():
+    x = points(7, 4, 22)
+    one_layer = ntk.relu_nngp(x, depth=1)
+    for depth in (0, 5):  # without the branch (alpha = 0) every depth is the one-hidden-layer kernel
+        torch.testing.assert_close(ntk.residual_relu_nngp(x, depth=depth, alpha=0.0), one_layer)
+    torch.testing.assert_close(ntk.residual_relu_nngp(x, depth=0, alpha=0.7), one_layer)
+    # the diagonal: Sigma_L(x, x) = |x|^2/d (1 + alpha^2/2)^L and C[S](x, x) = S(x, x) / 2
+    k = ntk.residual_relu_nngp(x, depth=4, alpha=0.5)
+    expected = (x * x).sum(1) / x.shape[1] * (1 + 0.25 / 2) ** 4 / 2
+    torch.testing.assert_close(k.diagonal(), expected)

@@ -6,6 +6,10 @@ the claim with its source, the paper's value, ours, the status and a link to the
 chapter that shows it, followed by the reasons of the claims that differ or are open. Nothing
 in the tables is typed by hand: re-running a chapter with another seed changes the page. The page is rebuilt whenever a
 notebook changes (each notebook is a dependency of the page).
+
+A chapter that has a stored run of its ``full`` profile (``benchmarks/results/full/<chapter>.ipynb``,
+written by ``make full``) also shows, per claim, the value of that run and whether it holds:
+whether the result moves with the budget.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from sphinx.util.docutils import SphinxDirective
 
 from nnlab.report import check_claims, read_claims
 
-COLUMNS = [("claim (source)", 50), ("paper", 18), ("ours (quick)", 10), ("status", 14), ("shown in", 8)]
+COLUMNS = [("claim (source)", 46), ("paper", 16), ("ours (quick)", 9), ("full profile", 9), ("status", 12),
+           ("shown in", 8)]
+FULL_RUNS = Path("benchmarks") / "results" / "full"
 
 
 def _text(value: str) -> nodes.paragraph:
@@ -52,11 +58,19 @@ class LedgerDirective(SphinxDirective):
             path = Path(self.env.doc2path(doc))
             self.env.note_dependency(str(path))
             claims = read_claims(path)
+            full_path = Path(self.env.app.confdir) / FULL_RUNS / path.name
+            full = {}
+            if full_path.exists():
+                self.env.note_dependency(str(full_path))
+                full = {c["key"]: c for c in read_claims(full_path)}
             problems = check_claims(doc.split("/")[-1], claims)
             title = _title(path)
             section = nodes.section(ids=[nodes.make_id(f"ledger-{doc}")])
             section += nodes.title(text=title)
-            section += self._table(doc, claims)
+            section += self._table(doc, claims, full)
+            if full:
+                stored = f"{FULL_RUNS.as_posix()}/{path.name}"
+                section += _text(f"Full profile: {_run_note(full_path)} (stored in {stored}).")
             reasons = [c for c in claims if c.get("reason")]
             if reasons:
                 notes = nodes.bullet_list()
@@ -76,7 +90,7 @@ class LedgerDirective(SphinxDirective):
         summary = ", ".join(f"{n} {status}" for status, n in sorted(totals.items()))
         return [_text(f"{sum(totals.values())} claims in {len(out)} chapters: {summary}."), *out]
 
-    def _table(self, doc: str, claims: list[dict[str, Any]]) -> nodes.table:
+    def _table(self, doc: str, claims: list[dict[str, Any]], full: dict[str, dict[str, Any]]) -> nodes.table:
         table = nodes.table(classes=["ledger"])
         group = nodes.tgroup(cols=len(COLUMNS))
         table += group
@@ -94,7 +108,9 @@ class LedgerDirective(SphinxDirective):
             link = nodes.paragraph()
             anchor = f"#{c['figure']}" if c.get("figure") else ""
             link += nodes.reference("", "figure" if c.get("figure") else "chapter", refuri=f"{page}.html{anchor}")
-            body += _row([f"{c['statement']} ({c['source']})", paper, f"{c['text']}{verdict}", status, link])
+            f = full.get(c["key"])
+            at_full = "not run" if f is None else f["text"] + ("" if f.get("holds", True) else " (does not hold)")
+            body += _row([f"{c['statement']} ({c['source']})", paper, f"{c['text']}{verdict}", at_full, status, link])
         group += body
         return table
 
@@ -109,6 +125,17 @@ def _title(path: Path) -> str:
                 if line.startswith("# "):
                     return line[2:].strip()
     return path.stem
+
+
+def _run_note(path: Path) -> str:
+    """Where and how long the stored full-profile run took (its metadata, see .ci/execute_notebooks.py)."""
+    import json
+
+    run = json.loads(path.read_text()).get("metadata", {}).get("nnlab_run", {})
+    if not run:
+        return "a stored run"
+    minutes = run.get("wall_s", 0) / 60
+    return f"run on {run.get('device', '?')} ({run.get('cpu', '?')}) in {minutes:.0f} min, {run.get('date', '?')}"
 
 
 def _toc_order(app: Any, env: Any, docnames: list[str]) -> None:

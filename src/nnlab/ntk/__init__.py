@@ -5,7 +5,9 @@
 ``linearization`` (``f(x; theta0) + J(x) (theta - theta0)`` by ``jvp``), ``spectral`` (closed-form
 gradient descent of kernel regression in the NTK eigenbasis), ``experiments`` (network and
 linearization trained side by side) and ``twolayer`` (a fast batched path for wide two-layer
-networks: closed-form gradients and the block decomposition of the kernel change). See the chapter
+networks: closed-form gradients and the block decomposition of the kernel change) and ``residual``
+(the infinite-width kernel of a residual ReLU network, and a random one as its Monte Carlo check).
+See the chapter
 ``ntk-linearization.ipynb``.
 """
 
@@ -13,6 +15,7 @@ from .experiments import SideBySide, circle, half_mse, lazy_sweep, train_side_by
 from .kernels import NTK_METHODS, empirical_ntk, relu_nngp, relu_ntk
 from .linearization import Linearized, linearize, parameter_distance
 from .models import MLP, PARAMETERIZATIONS
+from .residual import residual_relu_features, residual_relu_nngp
 from .spectral import (
     Eigenbasis,
     eigenbasis,
@@ -25,7 +28,7 @@ from .twolayer import ACTIVATIONS, local_slopes, two_layer_kernel_change
 
 __all__ = [
     "MLP", "PARAMETERIZATIONS",
-    "empirical_ntk", "NTK_METHODS", "relu_ntk", "relu_nngp",
+    "empirical_ntk", "NTK_METHODS", "relu_ntk", "relu_nngp", "residual_relu_nngp", "residual_relu_features",
     "Linearized", "linearize", "parameter_distance",
     "Eigenbasis", "eigenbasis", "residual_decay", "fitted_fraction", "kernel_regression_path",
     "prediction_error",
