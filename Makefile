@@ -41,11 +41,12 @@ book: $(STAMP) $(VENDOR)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-# Timed stage by stage (.ci/stages.py; the script needs only the standard library). The site's
-# two stages run beside unit + nbval: they render the stored outputs (not nbval's run) and the
-# browser mostly waits on Chromium, so together they fill the cores nbval leaves idle.
+# Timed stage by stage (.ci/stages.py; the script needs only the standard library). nbval, the
+# longest stage, starts at once; unit and the site's two stages run beside it (the site renders
+# the stored outputs, not nbval's run, and the browser mostly waits on Chromium), filling the
+# cores nbval leaves idle.
 test:
-	@NNLAB_PROFILE=quick $(PYTHON) .ci/stages.py install lint "unit nbval | render browser"
+	@NNLAB_PROFILE=quick $(PYTHON) .ci/stages.py install lint "nbval | unit render browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks book .ci
@@ -59,9 +60,12 @@ unit: $(STAMP)
 # pyproject.toml passes it, so a plain `pytest --nbval book/` checks the same). It runs torch on
 # its portable instruction path while `make outputs` records on the native one, so one run
 # shows that the stored outputs hold on another CPU too.
+# Longest chapter first (times recorded by `make outputs`; xdist would otherwise order them by
+# cell count and start the longest chapter last), so the two workers finish close together.
+NBVAL_ORDER = $(shell $(PYTHON) -c 'import json; t = {n["notebook"]: n["wall_s"] for n in json.load(open("benchmarks/results/chapters-quick.json"))["notebooks"]}; print(*sorted("$(NOTEBOOKS)".split(), key=lambda n: -t.get(n, 1e9)))' 2>/dev/null || echo $(NOTEBOOKS))
 nbval: $(STAMP)
 	ATEN_CPU_CAPABILITY=default NNLAB_PROFILE=quick $(BIN)/python -m pytest --nbval -n 2 --dist loadfile \
-		$(NOTEBOOKS)
+		--no-loadscope-reorder $(NBVAL_ORDER)
 
 # The site from the stored outputs (nbval has just shown they equal a fresh run), with every
 # Sphinx warning an error: what `make test` builds instead of executing every chapter again.
