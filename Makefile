@@ -41,12 +41,13 @@ book: $(STAMP) $(VENDOR)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-# Timed stage by stage (.ci/stages.py; the script needs only the standard library). nbval, the
-# longest stage, starts at once; unit and the site's two stages run beside it (the site renders
-# the stored outputs, not nbval's run, and the browser mostly waits on Chromium), filling the
-# cores nbval leaves idle.
+# Timed stage by stage (.ci/stages.py; the script needs only the standard library). The site's
+# two stages run beside unit + nbval: they render the stored outputs (not nbval's run) and the
+# browser mostly waits on Chromium, so they fill the cores nbval leaves idle. (Measured on a
+# fresh clone, 2 cores: this order 484 s; nbval beside unit, render and browser 521 s, since five
+# busy processes on two cores cost 12 % more CPU; one stage after another about 528 s.)
 test:
-	@NNLAB_PROFILE=quick $(PYTHON) .ci/stages.py install lint "nbval | unit render browser"
+	@NNLAB_PROFILE=quick $(PYTHON) .ci/stages.py install lint "unit nbval | render browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks book .ci
