@@ -110,6 +110,8 @@ class LedgerDirective(SphinxDirective):
             link += nodes.reference("", "figure" if c.get("figure") else "chapter", refuri=f"{page}.html{anchor}")
             f = full.get(c["key"])
             at_full = "not run" if f is None else f["text"] + ("" if f.get("holds", True) else " (does not hold)")
+            if f is not None and f["statement"] != c["statement"]:
+                at_full += f" (its statement says {_changes(c['statement'], f['statement'])})"
             body += _row([f"{c['statement']} ({c['source']})", paper, f"{c['text']}{verdict}", at_full, status, link])
         group += body
         return table
@@ -125,6 +127,19 @@ def _title(path: Path) -> str:
                 if line.startswith("# "):
                     return line[2:].strip()
     return path.stem
+
+
+def _changes(quick: str, full: str) -> str:
+    """The words of a claim's statement that differ in the full run, e.g. ``40000 for 4000``."""
+    import difflib
+
+    a, b = quick.split(), full.split()
+    def words(w: list[str]) -> str:
+        return " ".join(w).strip("().,;:") or "(nothing)"
+
+    parts = [f"{words(b[j1:j2])} for {words(a[i1:i2])}"
+             for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b).get_opcodes() if op != "equal"]
+    return "; ".join(parts[:3]) + ("; ..." if len(parts) > 3 else "")
 
 
 def _run_note(path: Path) -> str:
