@@ -115,21 +115,19 @@ def record_times(path: Path, times: dict[str, tuple[float, float]]) -> None:
     path.write_text(json.dumps(record, indent=1) + "\n")
 
 
+def _option(argv: list[str], flag: str, what: str) -> tuple[Path | None, list[str]]:
+    """The path after ``flag`` in ``argv`` (None when absent) and ``argv`` without both."""
+    if flag not in argv:
+        return None, argv
+    i = argv.index(flag)
+    if i + 1 >= len(argv):
+        raise SystemExit(f"{flag} needs {what}")
+    return Path(argv[i + 1]), argv[:i] + argv[i + 2:]
+
+
 def main(argv: list[str]) -> None:
-    times_file = None
-    if "--times" in argv:
-        i = argv.index("--times")
-        if i + 1 >= len(argv):
-            raise SystemExit("--times needs a file name")
-        times_file = Path(argv[i + 1])
-        argv = argv[:i] + argv[i + 2:]
-    out = None
-    if "--out" in argv:
-        i = argv.index("--out")
-        if i + 1 >= len(argv):
-            raise SystemExit("--out needs a folder")
-        out = Path(argv[i + 1])
-        argv = argv[:i] + argv[i + 2:]
+    times_file, argv = _option(argv, "--times", "a file name")
+    out, argv = _option(argv, "--out", "a folder")
     times: dict[str, tuple[float, float]] = {}
     for name in argv:
         cpu_before = _children_cpu()

@@ -228,6 +228,18 @@ def _flow(w: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Callable
     return p * phi(a) - (sigma @ w[..., None])[..., 0]
 
 
+def _integration_args(w0: object, cov0: object, cov1: object, fn_name: str, fn: object, fn_kind: str,
+                      tau: object, steps: object, record_every: object, p: object) -> tuple:
+    """Validate the arguments shared by :func:`integrate` and :func:`integrate_sampled`."""
+    w = _tensor("w0", w0, (1, 2))
+    cov0, cov1 = _check_covs(w, cov0, cov1)
+    if not callable(fn):
+        raise ValueError(f"{fn_name} must be {fn_kind}, got {type(fn).__name__}")
+    return (w, cov0, cov1, check_real("tau", tau, low=0.0, low_open=True), check_int("steps", steps, minimum=1),
+            check_int("record_every", record_every, minimum=1),
+            check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True))
+
+
 def integrate(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Callable[[torch.Tensor], torch.Tensor],
               *, tau: float, steps: int, p: float = 0.5, weight: float | None = None,
               record_every: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -241,14 +253,8 @@ def integrate(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor, phi: Cal
     Returns:
         ``(t, W)``: the recorded step numbers ``[T]`` and weights ``[T, *w0.shape]``.
     """
-    w = _tensor("w0", w0, (1, 2))
-    cov0, cov1 = _check_covs(w, cov0, cov1)
-    if not callable(phi):
-        raise ValueError(f"phi must be a callable a -> phi(a), got {type(phi).__name__}")
-    tau = check_real("tau", tau, low=0.0, low_open=True)
-    steps = check_int("steps", steps, minimum=1)
-    record_every = check_int("record_every", record_every, minimum=1)
-    p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
+    w, cov0, cov1, tau, steps, record_every, p = _integration_args(
+        w0, cov0, cov1, "phi", phi, "a callable a -> phi(a)", tau, steps, record_every, p)
     lam = p if weight is None else check_real("weight", weight, low=0.0, high=1.0)
     return _euler(w, lambda step, w: _flow(w, cov0, cov1, phi, p, lam), tau, steps, record_every)
 
@@ -304,14 +310,8 @@ def integrate_sampled(w0: torch.Tensor, cov0: torch.Tensor, cov1: torch.Tensor,
     Returns:
         ``(t, W)`` as for :func:`integrate` (weights in ``w0``'s dtype).
     """
-    w = _tensor("w0", w0, (1, 2))
-    cov0, cov1 = _check_covs(w, cov0, cov1)
-    if not callable(sample1):
-        raise ValueError(f"sample1 must be a callable step -> x1, got {type(sample1).__name__}")
-    tau = check_real("tau", tau, low=0.0, low_open=True)
-    steps = check_int("steps", steps, minimum=1)
-    record_every = check_int("record_every", record_every, minimum=1)
-    p = check_real("p", p, low=0.0, high=1.0, low_open=True, high_open=True)
+    w, cov0, cov1, tau, steps, record_every, p = _integration_args(
+        w0, cov0, cov1, "sample1", sample1, "a callable step -> x1", tau, steps, record_every, p)
     sigma = (p * cov1 + (1 - p) * cov0).to(w)
 
     def velocity(step: int, w: torch.Tensor) -> torch.Tensor:
