@@ -117,7 +117,7 @@ def online_sample(n):
     return loc.OnlineTwoClass(D, online_members(), streams=[0, 0, 1, 2, 3]).sample(n, torch.Generator().manual_seed(1))
 
 
-reg.ok(loc.OnlineTwoClass, D, F(online_members), p=0.5, streams=[0, 0, 1, 2, 3])
+reg.ok(loc.OnlineTwoClass, D, F(online_members), p=0.5, streams=[0, 0, 1, 2, 3], dtype=torch.float64)
 reg.ok(online_sample, 4)
 reg.ok(lambda n: loc.OnlineTwoClass(D, online_members()).class_sample(1, n, torch.Generator().manual_seed(2)), 3,
        name="online_class_sample")

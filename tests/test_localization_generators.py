@@ -233,6 +233,21 @@ def test_online_two_class_draws_fresh_exact_batches_and_shares_noise_within_a_st
     assert x1.shape == (5, 5_000, d_in) and set(x1[3].sum(1).unique().tolist()) <= {3.0, 4.0, 12.0, 13.0}
 
 
+def test_online_two_class_in_float64_has_the_exact_covariance_and_every_kind():
+    d_in, xis = 16, (2.0, 1.0)
+    members = [("nlgp", xis, {"gain": 3.0}), ("kur", xis, {"k": 6.0}), ("ising", (0.7, 0.3), {}),
+               ("pulse", [(3, 4), (6, 8)], {}), ("elliptical", xis, {"radius": "atanh"})]
+    x, y = loc.OnlineTwoClass(d_in, members, dtype=torch.float64).sample(40_000, gen(6))
+    assert x.dtype == y.dtype == torch.float64
+    for i in (0, 1, 4):                       # the kinds with a closed-form covariance
+        kind, _, opts = members[i]
+        exact = loc.population_cov(kind, d_in, xis[0], **opts)
+        torch.testing.assert_close(th_cov(x[i, :20_000]), exact, atol=0.05, rtol=0)
+    assert set(x[2].unique().tolist()) == set(x[3].unique().tolist()) == {-1.0, 1.0}
+    with pytest.raises(ValueError, match="dtype"):
+        loc.OnlineTwoClass(d_in, members, dtype=torch.float16)
+
+
 def th_cov(x):
     return x.T @ x / x.shape[0]
 

@@ -846,7 +846,9 @@ class OnlineTwoClass:
     ``"kur"``, ``"ising"``, ``"pulse"``, ``"elliptical"``; the Ising chain is drawn exactly with
     :func:`ising_exact`, so ``sweeps`` is ignored). :meth:`sample` returns ``x [M, n, d_in]`` and
     ``y [M, n]``: the first ``round(p n)`` samples of every member are class 1 (label ``+1``).
-    Everything is float32 and drawn on the CPU from one generator.
+    Everything is drawn on the CPU from one generator, in float32 unless ``dtype`` says otherwise.
+    (float64 batches are the same bits on every CPU: torch's float32 normal variates and ``erf``
+    differ in the last bits between the vectorized and the portable instruction paths.)
 
     Members of the transformed-Gaussian kinds (NLGP, Kur) with the same ``stream`` number share
     the Gaussian noise ``z`` of each batch (common random numbers): every member still sees
@@ -858,11 +860,15 @@ class OnlineTwoClass:
         d_in: input dimension. members: one ``(kind, classes, options)`` per member.
         p: fraction of class-1 samples in ``(0, 1)``.
         streams: one integer per member (default: all different, i.e. independent members).
+        dtype: ``torch.float32`` (default) or ``torch.float64``, the dtype of the batches.
     """
 
     def __init__(self, d_in: int, members: Sequence[tuple[str, Sequence[object], dict]], *, p: float = 0.5,
-                 streams: Sequence[int] | None = None):
+                 streams: Sequence[int] | None = None, dtype: torch.dtype = torch.float32):
         self.d_in = _check_d(d_in)
+        self.dtype = check_float_dtype("dtype", dtype)
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
         members = list(members)
         if not members:
             raise ValueError("members must hold at least one (kind, classes, options) triple")
@@ -901,7 +907,7 @@ class OnlineTwoClass:
         if len(streams) != len(specs):
             raise ValueError(f"streams must have one entry per member ({len(specs)}), got {len(streams)}")
         self.streams = streams
-        self.factors = {xi: _factor(self.d_in, xi, None, "goldt", JITTER).to(torch.float32)
+        self.factors = {xi: _factor(self.d_in, xi, None, "goldt", JITTER).to(self.dtype)
                         for kind, cls, _ in specs if kind in ("nlgp", "kur", "elliptical") for xi in cls}
 
     @property
@@ -910,7 +916,7 @@ class OnlineTwoClass:
         return len(self.specs)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """A fresh batch for every member: ``x [M, n, d_in]`` (float32) and labels ``y [M, n]`` in ``{+1, -1}``."""
+        """A fresh batch for every member: ``x [M, n, d_in]`` (``dtype``) and labels ``y [M, n]`` in ``{+1, -1}``."""
         n = check_int("n", n, minimum=2)
         return self._sample(n, generator)
 
@@ -922,24 +928,24 @@ class OnlineTwoClass:
 
     def _sample(self, n: int, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
         n1 = min(max(round(self.p * n), 1), n - 1)
-        x = torch.empty(self.members, n, self.d_in)
+        x = torch.empty(self.members, n, self.d_in, dtype=self.dtype)
         self._draw(0, n1, generator, x[:, :n1])
         self._draw(1, n - n1, generator, x[:, n1:])
-        y = torch.cat([torch.ones(n1), -torch.ones(n - n1)]).expand(self.members, n)
+        y = torch.cat([torch.ones(n1, dtype=self.dtype), -torch.ones(n - n1, dtype=self.dtype)]).expand(self.members, n)
         return x, y
 
     def _draw(self, c: int, size: int, generator: torch.Generator | None,
               out: torch.Tensor | None = None) -> torch.Tensor:
         """``size`` samples of the class at position ``c`` of every member's ``classes``: ``[M, size, d_in]``."""
         d = self.d_in
-        x = torch.empty(self.members, size, d) if out is None else out
+        x = torch.empty(self.members, size, d, dtype=self.dtype) if out is None else out
         noise: dict[int, torch.Tensor] = {}
         latent: dict[tuple, object] = {}
         for m, ((kind, classes, opts), stream) in enumerate(zip(self.specs, self.streams)):
             param = classes[c]
             if kind in ("nlgp", "kur"):
                 if stream not in noise:
-                    noise[stream] = torch.randn(size, d, generator=generator)
+                    noise[stream] = torch.randn(size, d, generator=generator, dtype=self.dtype)
                 key = (stream, param)
                 if key not in latent:
                     latent[key] = noise[stream] @ self.factors[param].T
@@ -954,18 +960,19 @@ class OnlineTwoClass:
             elif kind == "pulse":
                 x[m] = _pulse(size, d, param[0], param[1], opts["support"][0], generator)
             else:
-                x[m] = _elliptical32(size, d, self.factors[param], opts["radius"], generator)
+                x[m] = _elliptical_online(size, d, self.factors[param], opts["radius"], generator)
         return x
 
 
-def _elliptical32(n: int, d_in: int, factor: torch.Tensor, radius: str, generator: torch.Generator | None,
-                  ) -> torch.Tensor:
-    """:func:`elliptical` in float32 with a given factor (the sampler of :class:`OnlineTwoClass`)."""
-    g = torch.randn(n, d_in, generator=generator)
+def _elliptical_online(n: int, d_in: int, factor: torch.Tensor, radius: str, generator: torch.Generator | None,
+                       ) -> torch.Tensor:
+    """:func:`elliptical` in the factor's dtype with a given factor (the sampler of :class:`OnlineTwoClass`)."""
+    dt = factor.dtype
+    g = torch.randn(n, d_in, generator=generator, dtype=dt)
     g = g / g.norm(dim=1, keepdim=True)
     if radius == "atanh":
-        g = g * (2 + torch.atanh(torch.rand(n, 1, generator=generator).clamp(max=1 - 1e-7)))
+        g = g * (2 + torch.atanh(torch.rand(n, 1, generator=generator, dtype=dt).clamp(max=1 - 1e-7)))
     elif radius == "chi":
-        g = g * torch.randn(n, d_in, generator=generator).norm(dim=1, keepdim=True)
+        g = g * torch.randn(n, d_in, generator=generator, dtype=dt).norm(dim=1, keepdim=True)
     m2, _ = _radius_moments(radius, d_in)
     return g @ factor.T * (1 / math.sqrt(m2 / d_in * (1 + JITTER)))
