@@ -62,7 +62,8 @@ class LedgerDirective(SphinxDirective):
             full = {}
             if full_path.exists():
                 self.env.note_dependency(str(full_path))
-                full = {c["key"]: c for c in read_claims(full_path)}
+                explained = full_run_metadata(full_path).get("does_not_hold", {})
+                full = {c["key"]: {**c, "explained": explained.get(c["key"], "")} for c in read_claims(full_path)}
             problems = check_claims(doc.split("/")[-1], claims)
             title = _title(path)
             section = nodes.section(ids=[nodes.make_id(f"ledger-{doc}")])
@@ -110,6 +111,8 @@ class LedgerDirective(SphinxDirective):
             link += nodes.reference("", "figure" if c.get("figure") else "chapter", refuri=f"{page}.html{anchor}")
             f = full.get(c["key"])
             at_full = "not run" if f is None else f["text"] + ("" if f.get("holds", True) else " (does not hold)")
+            if f is not None and f.get("explained"):
+                at_full += f": {f['explained']}"
             if f is not None and f["statement"] != c["statement"]:
                 at_full += f" (its statement says {_changes(c['statement'], f['statement'])})"
             body += _row([f"{c['statement']} ({c['source']})", paper, f"{c['text']}{verdict}", at_full, status, link])
@@ -142,11 +145,22 @@ def _changes(quick: str, full: str) -> str:
     return "; ".join(parts[:3]) + ("; ..." if len(parts) > 3 else "")
 
 
-def _run_note(path: Path) -> str:
-    """Where and how long the stored full-profile run took (its metadata, see .ci/execute_notebooks.py)."""
+def full_run_metadata(path: Path) -> dict[str, Any]:
+    """The ``nnlab_run`` metadata of a stored full-profile run (see .ci/execute_notebooks.py).
+
+    Besides profile, machine and time it may hold ``note`` (how the run was made) and
+    ``does_not_hold``: ``{claim key: what the full run shows instead}`` for each claim of the
+    chapter that the full run does not confirm, written after reading the run (tests/test_ledger.py
+    requires exactly the failing claims to be listed there).
+    """
     import json
 
-    run = json.loads(path.read_text()).get("metadata", {}).get("nnlab_run", {})
+    return json.loads(path.read_text()).get("metadata", {}).get("nnlab_run", {})
+
+
+def _run_note(path: Path) -> str:
+    """Where and how long the stored full-profile run took (its metadata, see .ci/execute_notebooks.py)."""
+    run = full_run_metadata(path)
     if not run:
         return "a stored run"
     minutes = run.get("wall_s", 0) / 60
