@@ -847,8 +847,8 @@ class OnlineTwoClass:
     :func:`ising_exact`, so ``sweeps`` is ignored). :meth:`sample` returns ``x [M, n, d_in]`` and
     ``y [M, n]``: the first ``round(p n)`` samples of every member are class 1 (label ``+1``).
     Everything is drawn on the CPU from one generator, in float32 unless ``dtype`` says otherwise.
-    (float64 batches are the same bits on every CPU: torch's float32 normal variates and ``erf``
-    differ in the last bits between the vectorized and the portable instruction paths.)
+    (torch's float32 normal variates and ``erf`` differ in the last bits between its vectorized and
+    portable CPU instruction paths; in float64 they came out bit-identical on both, as measured.)
 
     Members of the transformed-Gaussian kinds (NLGP, Kur) with the same ``stream`` number share
     the Gaussian noise ``z`` of each batch (common random numbers): every member still sees
